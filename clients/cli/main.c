@@ -1,0 +1,190 @@
+/*
+ * main: the gridbus command line. Parses the global options, then hands the rest of the
+ * arguments to one command (cmd_*.c); the helpers every command shares are here too.
+ *
+ * Global options stop at the first non-option ("+" in getopt), so a command's own options
+ * never get mixed up with the global ones.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: gridbus [--endpoint E] [--timeout MS] [--retries N] COMMAND [ARGS]\n"
+    "\n"
+    "Talks to gridbusd's ingest endpoint.\n"
+    "\n"
+    "commands:\n"
+    "  publish TYPE --by ID [key=value ...]   publish one event, print its ack\n"
+    "  publish --json                          publish JSON lines from stdin, pipelined\n"
+    "  ping                                    print the daemon's pong\n"
+    "  replay events [--from N] [--limit K]    print stored records as JSON lines\n"
+    "\n"
+    "options:\n"
+    "  --endpoint E   ingest endpoint (default: $GRIDBUS_ENDPOINT, else " GRIDBUS_ENDPOINT_DEFAULT
+    ")\n"
+    "  --timeout MS   wait this long for each reply before re-sending (default 2000)\n"
+    "  --retries N    re-sends after a timeout before giving up (default 2)\n"
+    "  --help         this text; `gridbus COMMAND --help` for a command\n"
+    "  --version      print the version\n"
+    "\n"
+    "exit status: 0 all acked, 1 refused (nack or local schema error), 2 usage error,\n"
+    "3 transport error or timeout.\n";
+
+gridbus_t *cli_connect(const cli_opts_t *opts)
+{
+    gridbus_t *client = gridbus_new();
+    if (!client) {
+        fprintf(stderr, "gridbus: out of memory\n");
+        return NULL;
+    }
+    gridbus_set_timeout(client, opts->timeout_ms);
+    gridbus_set_retries(client, opts->retries);
+    if (gridbus_connect(client, opts->endpoint) < 0) {
+        cli_fail_client(client);
+        gridbus_destroy(&client);
+    }
+    return client;
+}
+
+int cli_exit_for(gridbus_status_t status)
+{
+    switch (status) {
+    case GRIDBUS_OK:
+        return CLI_EXIT_OK;
+    case GRIDBUS_ENACK:
+        return CLI_EXIT_REFUSED;
+    case GRIDBUS_EINVAL:
+        return CLI_EXIT_USAGE;
+    case GRIDBUS_ETIMEOUT:
+    case GRIDBUS_ETRANSPORT:
+    case GRIDBUS_EPROTO:
+        break;
+    }
+    return CLI_EXIT_TRANSPORT;
+}
+
+int cli_fail_client(const gridbus_t *client)
+{
+    fprintf(stderr, "gridbus: %s: %s\n", gridbus_errcode(client), gridbus_error(client));
+    return cli_exit_for(gridbus_status(client));
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    if (fmt) {
+        va_list ap;
+        fputs("gridbus: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    }
+    fprintf(stderr, "Try 'gridbus %s%s--help'.\n", command ? command : "", command ? " " : "");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse_i64(const char *text, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void cli_print_json(json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (s) {
+        puts(s);
+        free(s);
+    } else {
+        fputs("gridbus: could not write JSON\n", stderr);
+    }
+    json_decref(j);
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv, const cli_opts_t *opts);
+} commands[] = {
+    {"publish", cmd_publish},
+    {"ping", cmd_ping},
+    {"replay", cmd_replay},
+};
+
+static int dispatch(int argc, char **argv, const cli_opts_t *opts)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            optind = 0; /* let the command's getopt start afresh on its own argv */
+            return commands[i].run(argc, argv, opts);
+        }
+    return cli_usage_error(NULL, "unknown command '%s'", argv[0]);
+}
+
+/* 0 to go on with the command, or -1 to exit with *status (--help, --version, errors). */
+static int parse_global(int argc, char **argv, cli_opts_t *opts, int *status)
+{
+    static const struct option longopts[] = {
+        {"endpoint", required_argument, NULL, 'e'}, {"timeout", required_argument, NULL, 't'},
+        {"retries", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
+    };
+    long long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "+e:t:r:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            opts->endpoint = optarg;
+            break;
+        case 't':
+            if (cli_parse_i64(optarg, 1, 3600000, &v) < 0) {
+                *status = cli_usage_error(NULL, "--timeout: not a number of ms: '%s'", optarg);
+                return -1;
+            }
+            opts->timeout_ms = (int)v;
+            break;
+        case 'r':
+            if (cli_parse_i64(optarg, 0, 100, &v) < 0) {
+                *status = cli_usage_error(NULL, "--retries: not a number 0..100: '%s'", optarg);
+                return -1;
+            }
+            opts->retries = (int)v;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            *status = CLI_EXIT_OK;
+            return -1;
+        case 'V':
+            printf("gridbus %s\n", GB_VERSION);
+            *status = CLI_EXIT_OK;
+            return -1;
+        default: /* getopt has said what is wrong */
+            *status = cli_usage_error(NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli_opts_t opts = {NULL, GRIDBUS_TIMEOUT_DEFAULT, GRIDBUS_RETRIES_DEFAULT};
+    int status;
+    if (parse_global(argc, argv, &opts, &status) < 0)
+        return status;
+    if (optind >= argc) {
+        fputs(usage_text, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return dispatch(argc - optind, argv + optind, &opts);
+}

@@ -1,0 +1,227 @@
+/*
+ * gridbus.h: libgridbus, the C client of the gridbus daemon (installed as <gridbus.h>).
+ *
+ * Three small classes, each a module of its own:
+ *   gridbus_t        (client.c)       a DEALER connection to gridbusd's ingest endpoint:
+ *                                     publish with ack, blocking or pipelined, ping, replay;
+ *   gridbus_event_t  (event_build.c)  builds a v1 event from strings (a CLI's key=value
+ *                                     arguments), coercing each value by the schema;
+ *   gridbus_id_*     (ids.c)          time-ordered, unique event ids.
+ *
+ * The header needs nothing but the C library: events cross the API as packed MessagePack
+ * bytes, so a program using libgridbus does not have to use msgpack-c's types. Every
+ * function that can fail returns 0 or -1 and leaves the reason in its object (an error
+ * code such as "E_MEMBER" and a message naming the field); strings returned as
+ * `const char *` belong to the library and are never freed by the caller.
+ */
+#ifndef GRIDBUS_H
+#define GRIDBUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GB_BUILD_SHARED)
+#define GB_EXPORT __attribute__((visibility("default")))
+#else
+#define GB_EXPORT
+#endif
+
+/* The ingest endpoint used when none is given and GRIDBUS_ENDPOINT is not set. */
+#define GRIDBUS_ENDPOINT_DEFAULT "tcp://127.0.0.1:7401"
+/* Per-attempt reply timeout and re-sends after it, unless set otherwise. */
+#define GRIDBUS_TIMEOUT_DEFAULT 2000
+#define GRIDBUS_RETRIES_DEFAULT 2
+/* Publishes in flight before gridbus_send waits for acks. */
+#define GRIDBUS_WINDOW_DEFAULT 256
+
+/* Room for an event id (at most 64 bytes of [A-Za-z0-9._:-]) and its NUL. */
+#define GRIDBUS_ID_BUF 65
+
+/* How a request ended. */
+typedef enum {
+    GRIDBUS_OK = 0,
+    GRIDBUS_ENACK,      /* the daemon refused it: code is the wire code ("E_MEMBER", ...) */
+    GRIDBUS_ETIMEOUT,   /* no reply after every retry ("E_TIMEOUT") */
+    GRIDBUS_ETRANSPORT, /* the socket failed ("E_TRANSPORT") */
+    GRIDBUS_EPROTO,     /* a reply that does not follow the contract ("E_PROTO") */
+    GRIDBUS_EINVAL,     /* a bad argument, found before anything was sent ("E_INVAL") */
+} gridbus_status_t;
+
+/* The library's version, "0.1.0". */
+GB_EXPORT const char *gridbus_version(void);
+
+/* ------------------------------------------------------------------------------------ */
+/* gridbus_t: a client connection                                                        */
+
+typedef struct gridbus gridbus_t;
+
+/* The outcome of one publish, handed to a completion callback. The strings live until the
+ * callback returns. */
+typedef struct {
+    gridbus_status_t status;
+    const char *id;      /* the event id */
+    uint64_t seq;        /* acked: the event's sequence number in the log */
+    bool dup;            /* acked: the id was already stored (a re-send), seq is the original */
+    const char *code;    /* NULL when acked; "E_MEMBER", "E_TIMEOUT", ... otherwise */
+    const char *message; /* NULL when acked; why, naming the field */
+} gridbus_result_t;
+
+typedef void(gridbus_done_fn)(const gridbus_result_t *result, void *arg);
+
+/* An ack kept by the blocking gridbus_publish. */
+typedef struct {
+    char id[GRIDBUS_ID_BUF];
+    uint64_t seq;
+    bool dup;
+} gridbus_ack_t;
+
+/* A pong: the daemon's version and its event log head. */
+typedef struct {
+    char version[32];
+    uint64_t events_head;
+} gridbus_pong_t;
+
+/* One replayed record as packed MessagePack (a map); valid while the callback runs. */
+typedef void(gridbus_record_fn)(const void *record, size_t len, void *arg);
+
+/* A client that is not connected yet; NULL only when out of memory. A client (like the
+ * ZeroMQ socket inside it) is used by one thread at a time; completion callbacks run on
+ * that thread and must not call the client back. */
+GB_EXPORT gridbus_t *gridbus_new(void);
+
+/* Closes the socket (unsent requests are dropped) and frees the client. */
+GB_EXPORT void gridbus_destroy(gridbus_t **self_p);
+
+/* Connects to endpoint; NULL means $GRIDBUS_ENDPOINT, else GRIDBUS_ENDPOINT_DEFAULT.
+ * ZeroMQ connects in the background and reconnects by itself, so this only fails on a
+ * malformed endpoint. */
+GB_EXPORT int gridbus_connect(gridbus_t *self, const char *endpoint);
+
+/* The endpoint connected to, or NULL. */
+GB_EXPORT const char *gridbus_endpoint(const gridbus_t *self);
+
+/* Each request waits timeout_ms for its reply; then the socket is recreated and everything
+ * still pending is re-sent, at most `retries` times, before the request fails with
+ * E_TIMEOUT. Re-sending a publish is safe: the daemon acks a known id with dup:true. */
+GB_EXPORT void gridbus_set_timeout(gridbus_t *self, int timeout_ms);
+GB_EXPORT void gridbus_set_retries(gridbus_t *self, int retries);
+
+/* At most window publishes in flight (1..65536); gridbus_send waits for room. */
+GB_EXPORT int gridbus_set_window(gridbus_t *self, size_t window);
+
+/* Publishes one packed event (a msgpack map with an id) and waits for its ack. Returns 0
+ * and fills ack (may be NULL); or -1: gridbus_error/gridbus_errcode say why. */
+GB_EXPORT int gridbus_publish(gridbus_t *self, const void *event, size_t len, gridbus_ack_t *ack);
+
+/* Pipelined publish: sends the event and returns without waiting for its ack; done(result,
+ * arg) is called once, from inside a later gridbus_send, gridbus_flush or gridbus_publish,
+ * when it is acked, refused or timed out. Waits first while the window is full or while an
+ * earlier publish of the same id is in flight (so a re-used id is acked in order). Returns
+ * -1 without calling done when the event cannot be sent at all (no id, not a map). */
+GB_EXPORT int gridbus_send(gridbus_t *self, const void *event, size_t len, gridbus_done_fn *done,
+                           void *arg);
+
+/* Waits until every publish in flight has completed. Returns 0 when all publishes completed
+ * since the last flush were acked, -1 otherwise (the error is the last failure's). */
+GB_EXPORT int gridbus_flush(gridbus_t *self);
+
+/* Number of publishes sent and not yet completed. */
+GB_EXPORT size_t gridbus_pending(const gridbus_t *self);
+
+/* Asks the daemon for a pong. 0 and pong filled (may be NULL), or -1. */
+GB_EXPORT int gridbus_ping(gridbus_t *self, gridbus_pong_t *pong);
+
+/* Reads one page of a stream ("events", "tasks", "alerts") from seq `from`, at most limit
+ * records (0: the daemon's default), whose topic starts with filter (NULL: all). Calls
+ * record() for each, then sets *next (the seq to ask for next) and *head (the stream's last
+ * seq); either may be NULL. */
+GB_EXPORT int gridbus_replay(gridbus_t *self, const char *stream, uint64_t from, uint32_t limit,
+                             const char *filter, gridbus_record_fn *record, void *arg,
+                             uint64_t *next, uint64_t *head);
+
+/* The last reply frame of gridbus_ping or gridbus_replay, packed, or NULL; valid until the
+ * next call on self. Lets a tool show every field of a pong, including ones newer than
+ * this library. */
+GB_EXPORT const void *gridbus_last_reply(const gridbus_t *self, size_t *len);
+
+/* Why the last call failed: status, wire-style code, message ("" when none). */
+GB_EXPORT gridbus_status_t gridbus_status(const gridbus_t *self);
+GB_EXPORT const char *gridbus_errcode(const gridbus_t *self);
+GB_EXPORT const char *gridbus_error(const gridbus_t *self);
+
+/* ------------------------------------------------------------------------------------ */
+/* gridbus_event_t: builds a v1 event                                                    */
+
+typedef struct gridbus_event gridbus_event_t;
+
+/* An empty event of no type yet; NULL only when out of memory. */
+GB_EXPORT gridbus_event_t *gridbus_event_new(void);
+GB_EXPORT void gridbus_event_destroy(gridbus_event_t **self_p);
+
+/* The envelope. set_type fails with E_TYPE on a type that is not in schema v1; set_id
+ * with E_SCHEMA on an id that is not 1..64 bytes of [A-Za-z0-9._:-]. Without set_id the
+ * event gets a fresh gridbus_id_new() id when packed; without set_at, the time of packing.
+ */
+GB_EXPORT int gridbus_event_set_type(gridbus_event_t *self, const char *type);
+GB_EXPORT int gridbus_event_set_id(gridbus_event_t *self, const char *id);
+GB_EXPORT int gridbus_event_set_by(gridbus_event_t *self, const char *by);
+GB_EXPORT int gridbus_event_set_grid(gridbus_event_t *self, const char *grid);
+GB_EXPORT int gridbus_event_set_place(gridbus_event_t *self, const char *place);
+GB_EXPORT int gridbus_event_set_at(gridbus_event_t *self, int64_t at_ms);
+
+/* Sets body field key (optionally written "body.key") from text, coerced by the field's
+ * kind in the type's schema: integers and times parse as decimal integers, booleans as
+ * true/false (yes/no, 1/0), arrays as a comma-separated list, strings and enums as is.
+ * Setting a key again replaces it. Fails with E_SCHEMA naming the key
+ * ("body.amount_fen: not an integer: 'abc'"); needs the type set first. */
+GB_EXPORT int gridbus_event_set(gridbus_event_t *self, const char *key, const char *value);
+
+/* The same from one "key=value" argument. */
+GB_EXPORT int gridbus_event_set_kv(gridbus_event_t *self, const char *key_value);
+
+/* Checks the event as the daemon will (envelope and body; not the directory). */
+GB_EXPORT int gridbus_event_validate(gridbus_event_t *self);
+
+/* Packs the event as a msgpack map; *data lives until the next change to self. Fills the
+ * id and time first when they were not set. */
+GB_EXPORT int gridbus_event_pack(gridbus_event_t *self, const void **data, size_t *len);
+
+/* The id (set, or made by the last pack), or NULL. */
+GB_EXPORT const char *gridbus_event_id(const gridbus_event_t *self);
+
+/* Why the last call failed: "E_SCHEMA", "E_TYPE", ... and the message. */
+GB_EXPORT const char *gridbus_event_errcode(const gridbus_event_t *self);
+GB_EXPORT const char *gridbus_event_error(const gridbus_event_t *self);
+
+/* ------------------------------------------------------------------------------------ */
+/* gridbus_id: event ids                                                                 */
+
+/* Length of the ids gridbus_id_new makes. */
+#define GRIDBUS_ID_LEN 26
+
+/* Writes a fresh id into out: 26 characters of Crockford base32 (a ULID), the first 10 the
+ * time in ms, the last 16 are 80 random bits (getrandom). Ids made later sort later as
+ * strings; ids made in the same millisecond by one process still sort in creation order.
+ * Thread-safe. Returns 0, or -1 when no random bytes can be had (errno set). */
+GB_EXPORT int gridbus_id_new(char out[GRIDBUS_ID_BUF]);
+
+/* The id for time ms and 10 random bytes (the pure part of gridbus_id_new, for tests). */
+GB_EXPORT void gridbus_id_format(int64_t ms, const uint8_t random[10], char out[GRIDBUS_ID_BUF]);
+
+/* The time encoded in an id made by gridbus_id_new: 0 and *ms set, or -1 when id is not
+ * such an id. */
+GB_EXPORT int gridbus_id_time(const char *id, int64_t *ms);
+
+/* Milliseconds since the Unix epoch, from the system clock. */
+GB_EXPORT int64_t gridbus_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

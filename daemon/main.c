@@ -1,0 +1,328 @@
+/*
+ * gridbusd: the gridbus daemon. This file only wires the pieces together: options and
+ * configuration, the store, the ZeroMQ endpoints, the event loop, signals, and the
+ * systemd notification protocol. Each concern lives in its own module.
+ *
+ * Start-up order matters to clients and to systemd: the store is opened and every socket
+ * bound before the endpoints file is written and READY=1 is sent, so whoever waits for
+ * readiness can connect at once.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "directory.h"
+#include "ingest.h"
+#include "log.h"
+#include "stats.h"
+#include "store.h"
+
+#define SOCKET_LINGER_MS 2000
+#define SOCKET_HWM 100000
+
+typedef struct {
+    config_t *cfg;
+    directory_t *directory;
+    store_t *store;
+    void *zctx;
+    void *ingest_s, *publish_s, *tasks_s, *alerts_s;
+    struct event_base *base;
+    ingest_t *ingest;
+    struct event *sig_term, *sig_int, *sig_hup;
+    stats_t stats;
+} daemon_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gridbusd [options]\n"
+            "\n"
+            "The gridbus daemon: durable, acknowledged ingest of community grid events over\n"
+            "ZeroMQ into LMDB. With no -c it runs on the embedded default: state under ./var,\n"
+            "loopback endpoints, the directory in conf/daidong.yaml.\n"
+            "\n"
+            "options:\n"
+            "  -c, --config FILE     read the configuration from FILE (YAML)\n"
+            "      --state-dir DIR   keep state in DIR (same as --set state_dir=DIR)\n"
+            "      --set KEY=VALUE   override one configuration key; repeatable,\n"
+            "                        e.g. --set endpoints.ingest=tcp://127.0.0.1:17401\n"
+            "      --check-config    load the configuration and directory, report, exit\n"
+            "  -h, --help            this text\n"
+            "  -V, --version         print the version\n"
+            "\n"
+            "signals: TERM/INT stop after committing and answering the batch in hand;\n"
+            "HUP reloads the directory. Reference: docs/CONFIG.md, proto/PROTOCOL.md.\n");
+}
+
+/* Parses options into cfg. Returns -1 to exit with status *status. */
+static int parse_args(int argc, char **argv, config_t *cfg, bool *check_only, int *status)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 's'},
+        {"set", required_argument, NULL, 'S'},    {"check-config", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    char err[512], assign[4096];
+    const char *file = NULL;
+    int c;
+    /* The file is loaded first, then every override in command-line order. */
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        if (c == 'c')
+            file = optarg;
+        else if (c == 'h')
+            return usage(stdout), *status = 0, -1;
+        else if (c == 'V')
+            return printf("gridbusd %s\n", GB_VERSION), *status = 0, -1;
+        else if (c == 'k')
+            *check_only = true;
+        else if (c != 's' && c != 'S')
+            return usage(stderr), *status = 2, -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gridbusd: unexpected argument '%s'\n", argv[optind]);
+        return *status = 2, -1;
+    }
+    if (file && config_load_file(cfg, file, err, sizeof err) < 0) {
+        fprintf(stderr, "gridbusd: %s\n", err);
+        return *status = 1, -1;
+    }
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        if (c != 's' && c != 'S')
+            continue;
+        snprintf(assign, sizeof assign, "%s%s", c == 's' ? "state_dir=" : "", optarg);
+        if (config_set(cfg, assign, err, sizeof err) < 0) {
+            fprintf(stderr, "gridbusd: %s\n", err);
+            return *status = 2, -1;
+        }
+    }
+    if (config_validate(cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "gridbusd: %s: %s\n", cfg->source, err);
+        return *status = 1, -1;
+    }
+    return 0;
+}
+
+static void *bind_socket(daemon_t *d, int type, const char *name, const char *endpoint)
+{
+    void *s = zmq_socket(d->zctx, type);
+    int linger = SOCKET_LINGER_MS, hwm = SOCKET_HWM;
+    int64_t max = (int64_t)d->cfg->limits.max_frame;
+    if (!s)
+        return NULL;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (type == ZMQ_ROUTER || type == ZMQ_SUB)
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    if (type == ZMQ_SUB)
+        zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_bind(s, endpoint) < 0) {
+        log_error("msg=\"cannot bind\" endpoint=%s name=%s error=\"%s\"", endpoint, name,
+                  zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void last_endpoint(void *s, char *buf, size_t len)
+{
+    buf[0] = 0;
+    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, buf, &len);
+}
+
+/* Writes STATE_DIR/gridbusd.endpoints with the ports actually bound (a configured port of
+ * `*` is chosen by the kernel), atomically, so a reader never sees half a file. */
+static int write_endpoints(daemon_t *d)
+{
+    char path[4096], tmp[4200], ep[256];
+    struct {
+        const char *name;
+        void *sock;
+    } socks[] = {{"ingest", d->ingest_s}, {"publish", d->publish_s}, {"tasks", d->tasks_s},
+                 {"alerts", d->alerts_s}};
+    snprintf(path, sizeof path, "%s/gridbusd.endpoints", d->cfg->state_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
+        last_endpoint(socks[i].sock, ep, sizeof ep);
+        fprintf(f, "%s=%s\n", socks[i].name, ep);
+        log_info("msg=\"listening\" name=%s endpoint=%s", socks[i].name, ep);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) < 0)
+        return -1;
+    return 0;
+}
+
+static int open_sockets(daemon_t *d)
+{
+    d->zctx = zmq_ctx_new();
+    if (!d->zctx)
+        return -1;
+    d->ingest_s = bind_socket(d, ZMQ_ROUTER, "ingest", d->cfg->endpoints.ingest);
+    d->publish_s = d->ingest_s ? bind_socket(d, ZMQ_SUB, "publish", d->cfg->endpoints.publish) : NULL;
+    d->tasks_s = d->publish_s ? bind_socket(d, ZMQ_PUB, "tasks", d->cfg->endpoints.tasks) : NULL;
+    d->alerts_s = d->tasks_s ? bind_socket(d, ZMQ_PUB, "alerts", d->cfg->endpoints.alerts) : NULL;
+    return d->alerts_s ? 0 : -1;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    daemon_t *d = arg;
+    (void)what;
+    log_info("msg=\"stopping\" signal=%d", (int)sig);
+    sd_notify(0, "STOPPING=1");
+    ingest_shutdown(d->ingest);
+    event_base_loopexit(d->base, NULL);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    daemon_t *d = arg;
+    char err[512];
+    (void)sig, (void)what;
+    sd_notify(0, "RELOADING=1");
+    directory_t *fresh = directory_load(d->cfg->directory, err, sizeof err);
+    if (!fresh) {
+        log_error("msg=\"reload failed, keeping the running directory\" error=\"%s\"", err);
+    } else {
+        ingest_set_directory(d->ingest, fresh);
+        directory_destroy(&d->directory);
+        d->directory = fresh;
+        log_info("msg=\"directory reloaded\" members=%zu grids=%zu",
+                 directory_member_count(fresh), directory_grid_count(fresh));
+    }
+    sd_notify(0, "READY=1");
+}
+
+static int start_loop(daemon_t *d)
+{
+    ingest_opts_t io = {
+        .store = d->store,
+        .directory = d->directory,
+        .stats = &d->stats,
+        .batch_max = d->cfg->limits.batch_max,
+        .read_budget = d->cfg->limits.read_budget,
+        .max_message = d->cfg->limits.max_message,
+    };
+    d->base = event_base_new();
+    if (!d->base || event_base_priority_init(d->base, INGEST_PRIORITIES) < 0)
+        return -1;
+    d->ingest = ingest_new(d->base, d->ingest_s, d->publish_s, &io);
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_stop, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_stop, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
+    if (!d->ingest || !d->sig_term || !d->sig_int || !d->sig_hup || evsignal_add(d->sig_term, NULL) ||
+        evsignal_add(d->sig_int, NULL) || evsignal_add(d->sig_hup, NULL))
+        return -1;
+    return 0;
+}
+
+static int start(daemon_t *d)
+{
+    char err[512];
+    store_opts_t so = {d->cfg->store.map_size, d->cfg->store.map_size_max,
+                       d->cfg->store.dead_letter_max};
+    d->directory = directory_load(d->cfg->directory, err, sizeof err);
+    if (!d->directory)
+        return log_error("msg=\"cannot load directory\" error=\"%s\"", err), -1;
+    if (mkdir(d->cfg->state_dir, 0750) < 0 && errno != EEXIST)
+        return log_error("msg=\"cannot create state dir\" path=%s error=\"%s\"", d->cfg->state_dir,
+                         strerror(errno)),
+               -1;
+    d->store = store_new(d->cfg->state_dir, &so, err, sizeof err);
+    if (!d->store)
+        return log_error("msg=\"cannot open store\" error=\"%s\"", err), -1;
+    if (open_sockets(d) < 0 || start_loop(d) < 0)
+        return -1;
+    if (write_endpoints(d) < 0)
+        return log_error("msg=\"cannot write endpoints file\" dir=%s", d->cfg->state_dir), -1;
+    log_info("msg=\"ready\" version=%s state_dir=%s events=%llu members=%zu", GB_VERSION,
+             d->cfg->state_dir, (unsigned long long)store_head(d->store),
+             directory_member_count(d->directory));
+    sd_notifyf(0, "READY=1\nSTATUS=serving, %llu events stored\nMAINPID=%d",
+               (unsigned long long)store_head(d->store), (int)getpid());
+    return 0;
+}
+
+static void stop(daemon_t *d)
+{
+    ingest_destroy(&d->ingest);
+    if (d->sig_term)
+        event_free(d->sig_term);
+    if (d->sig_int)
+        event_free(d->sig_int);
+    if (d->sig_hup)
+        event_free(d->sig_hup);
+    void *socks[] = {d->ingest_s, d->publish_s, d->tasks_s, d->alerts_s};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
+        if (socks[i])
+            zmq_close(socks[i]);
+    if (d->zctx)
+        zmq_ctx_term(d->zctx); /* waits up to the linger for queued replies */
+    if (d->base)
+        event_base_free(d->base);
+    store_destroy(&d->store);
+    directory_destroy(&d->directory);
+    config_destroy(&d->cfg);
+}
+
+static int check_config(daemon_t *d)
+{
+    char err[512];
+    d->directory = directory_load(d->cfg->directory, err, sizeof err);
+    if (!d->directory) {
+        fprintf(stderr, "gridbusd: %s\n", err);
+        return 1;
+    }
+    config_print(d->cfg, stdout);
+    printf("# configuration ok: %s; directory %s: community %s, %zu grids, %zu members\n",
+           d->cfg->source, d->cfg->directory, directory_community_id(d->directory),
+           directory_grid_count(d->directory), directory_member_count(d->directory));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    daemon_t d = {0};
+    bool check_only = false;
+    int status = 0;
+    log_init();
+    d.cfg = config_new();
+    if (!d.cfg)
+        return 1;
+    if (parse_args(argc, argv, d.cfg, &check_only, &status) < 0) {
+        config_destroy(&d.cfg);
+        return status;
+    }
+    if (log_set_level(d.cfg->log.level) < 0)
+        log_warning("msg=\"unknown log level, using info\" level=%s", d.cfg->log.level);
+    if (check_only) {
+        status = check_config(&d);
+        stop(&d);
+        return status;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (start(&d) < 0) {
+        stop(&d);
+        return 1;
+    }
+    event_base_dispatch(d.base);
+    log_info("msg=\"stopped\" events=%llu requests=%llu batches=%llu",
+             (unsigned long long)store_head(d.store), (unsigned long long)d.stats.requests,
+             (unsigned long long)d.stats.batches);
+    stop(&d);
+    return 0;
+}

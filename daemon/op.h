@@ -1,0 +1,48 @@
+/*
+ * op: the handlers of ingest requests, one file per kind (op_publish.c, op_ping.c,
+ * op_replay.c), all called by the batch inside its write transaction.
+ *
+ * A handler packs exactly one reply into ctx->reply and returns 0. It returns -1 only when
+ * the store failed (ctx->store_rc says how), which aborts the whole batch: the batch is
+ * then run again after the map grew, or every publish in it is refused with E_STORAGE.
+ */
+#ifndef GB_OP_H
+#define GB_OP_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "directory.h"
+#include "event.h"
+#include "stats.h"
+#include "store.h"
+#include "wire.h"
+
+typedef struct {
+    store_t *store;
+    const directory_t *directory;
+    msgpack_packer *reply;    /* where the handler packs its reply */
+    msgpack_sbuffer *scratch; /* reusable buffer for canonical events and record lists */
+    int64_t now;              /* ms since the epoch, the batch's receive time */
+    bool storage_down;        /* the map is at its cap: refuse writes with E_STORAGE */
+    store_rc_t store_rc;      /* set when a handler returns -1 */
+    const char *source;       /* "ingest 127.0.0.1:41234", for dead letters */
+    const void *input;        /* the raw request frame, for dead letters */
+    size_t input_len;
+    uint32_t max_reply;       /* replay stops adding records past this many bytes */
+    stats_t *stats;
+} op_ctx_t;
+
+/* Validates, stores and acks one event; nacks and dead-letters what it refuses. Without
+ * reply (fire-and-forget) nothing is packed into ctx->reply. */
+int op_publish(op_ctx_t *ctx, const msgpack_object *rid, const msgpack_object *event, bool reply);
+
+int op_ping(op_ctx_t *ctx, const wire_request_t *req);
+int op_replay(op_ctx_t *ctx, const wire_request_t *req);
+
+/* Packs a nack and keeps the refused input as a dead letter. -1 when the store failed. */
+int op_refuse(op_ctx_t *ctx, const msgpack_object *rid, gb_str_t id, const gb_error_t *err,
+              bool reply);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * store: the LMDB environment behind gridbusd (see store.h for the contract).
+ *
+ * Sequence numbers are big-endian u64 keys so the log appends with MDB_APPEND and reads
+ * back in order. A log record is [received_at: 8 bytes BE][canonical event msgpack]; the
+ * id index holds only the seq, and a resend is compared against the logged bytes, so the
+ * event is stored once. The next seq is derived from the log's last key at open, never
+ * kept twice.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define REC_HEAD 8
+
+struct store {
+    MDB_env *env;
+    MDB_txn *txn; /* the batch's write transaction, or NULL */
+    MDB_dbi log, ids, dead, meta;
+    uint64_t head;      /* last committed seq */
+    uint64_t next;      /* next seq inside the open batch */
+    uint64_t dead_next; /* next dead-letter key inside the open batch */
+    uint64_t dead_head; /* last committed dead-letter key */
+    uint64_t map_size, map_size_max;
+    uint32_t dead_letter_max;
+    char error[256];
+};
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static store_rc_t fail(store_t *self, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL) {
+        snprintf(self->error, sizeof self->error, "%s: map full at %llu bytes", what,
+                 (unsigned long long)self->map_size);
+        return STORE_FULL;
+    }
+    snprintf(self->error, sizeof self->error, "%s: %s", what, mdb_strerror(rc));
+    return STORE_ERROR;
+}
+
+const char *store_error(const store_t *self)
+{
+    return self->error;
+}
+
+/* The last key of dbi as a u64, 0 when the database is empty. */
+static int last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    *out = rc == 0 && k.mv_size == 8 ? get_be64(k.mv_data) : 0;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int check_schema(store_t *self, MDB_txn *txn)
+{
+    MDB_val k = {6, "schema"}, v;
+    unsigned char ver[8];
+    int rc = mdb_get(txn, self->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        put_be64(ver, STORE_SCHEMA_VERSION);
+        v.mv_size = 8, v.mv_data = ver;
+        return mdb_put(txn, self->meta, &k, &v, 0);
+    }
+    if (rc)
+        return rc;
+    if (v.mv_size != 8 || get_be64(v.mv_data) != STORE_SCHEMA_VERSION) {
+        snprintf(self->error, sizeof self->error,
+                 "state was written by an incompatible gridbusd (schema %llu, this one reads %d)",
+                 v.mv_size == 8 ? (unsigned long long)get_be64(v.mv_data) : 0ULL,
+                 STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_dbs(store_t *self)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc)
+        return fail(self, rc, "begin"), -1;
+    if ((rc = mdb_dbi_open(txn, "log", MDB_CREATE, &self->log)) ||
+        (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &self->ids)) ||
+        (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &self->dead)) ||
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &self->meta)) ||
+        (rc = last_key(txn, self->log, &self->head)) ||
+        (rc = last_key(txn, self->dead, &self->dead_head))) {
+        mdb_txn_abort(txn);
+        return fail(self, rc, "open databases"), -1;
+    }
+    if ((rc = check_schema(self, txn)) != 0) {
+        mdb_txn_abort(txn);
+        if (rc > 0)
+            fail(self, rc, "schema");
+        return -1;
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return fail(self, rc, "commit"), -1;
+    return 0;
+}
+
+static int open_env(store_t *self, const char *dir)
+{
+    MDB_envinfo info;
+    int dead = 0, rc;
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        snprintf(self->error, sizeof self->error, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, 8)) ||
+        (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
+        (rc = mdb_env_open(self->env, dir, MDB_NORDAHEAD, 0640))) {
+        snprintf(self->error, sizeof self->error, "%s: %s", dir, mdb_strerror(rc));
+        return -1;
+    }
+    /* A crashed reader's slot would pin old pages forever; clear them at start. */
+    mdb_reader_check(self->env, &dead);
+    /* An existing file larger than the configured size keeps its size. */
+    mdb_env_info(self->env, &info);
+    self->map_size = info.me_mapsize;
+    return 0;
+}
+
+store_t *store_new(const char *dir, const store_opts_t *opts, char *err, size_t errlen)
+{
+    store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->map_size = opts->map_size;
+    self->map_size_max = opts->map_size_max;
+    self->dead_letter_max = opts->dead_letter_max;
+    if (open_env(self, dir) < 0 || open_dbs(self) < 0) {
+        snprintf(err, errlen, "store %s: %s", dir, self->error);
+        store_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void store_destroy(store_t **self_p)
+{
+    store_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    if (self->txn)
+        mdb_txn_abort(self->txn);
+    if (self->env)
+        mdb_env_close(self->env);
+    free(self);
+    *self_p = NULL;
+}
+
+store_rc_t store_begin(store_t *self)
+{
+    int rc = mdb_txn_begin(self->env, NULL, 0, &self->txn);
+    if (rc) {
+        self->txn = NULL;
+        return fail(self, rc, "begin");
+    }
+    self->next = self->head + 1;
+    self->dead_next = self->dead_head + 1;
+    return STORE_OK;
+}
+
+/* Compares a resent event with the logged one. */
+static store_rc_t same_as_logged(store_t *self, uint64_t seq, const void *event, size_t len)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    put_be64(key, seq);
+    int rc = mdb_get(self->txn, self->log, &k, &v);
+    if (rc)
+        return fail(self, rc, "read logged event");
+    if (v.mv_size == REC_HEAD + len && memcmp((char *)v.mv_data + REC_HEAD, event, len) == 0)
+        return STORE_DUP;
+    return STORE_CONFLICT;
+}
+
+store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t received_at,
+                        const void *event, size_t event_len, uint64_t *seq)
+{
+    unsigned char key[8];
+    MDB_val idk = {id_len, (void *)id}, seqv = {8, key}, rec;
+    put_be64(key, self->next);
+    int rc = mdb_put(self->txn, self->ids, &idk, &seqv, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        *seq = get_be64(seqv.mv_data); /* LMDB returns the existing value */
+        return same_as_logged(self, *seq, event, event_len);
+    }
+    if (rc)
+        return fail(self, rc, "index id");
+    MDB_val k = {8, key};
+    rec.mv_size = REC_HEAD + event_len;
+    if ((rc = mdb_put(self->txn, self->log, &k, &rec, MDB_APPEND | MDB_RESERVE)))
+        return fail(self, rc, "append event");
+    put_be64(rec.mv_data, (uint64_t)received_at);
+    memcpy((char *)rec.mv_data + REC_HEAD, event, event_len);
+    *seq = self->next++;
+    return STORE_OK;
+}
+
+/* Dead letter layout: [at 8][source len 2][code len 2][error len 2][input len 4] then the
+ * four byte strings; small enough to need no codec. */
+#define DEAD_HEAD 18
+#define DEAD_FIELD_MAX 0xffff
+
+static size_t clamp(size_t n, size_t max)
+{
+    return n > max ? max : n;
+}
+
+static store_rc_t trim_dead(store_t *self)
+{
+    MDB_stat st;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_stat(self->txn, self->dead, &st);
+    if (rc)
+        return fail(self, rc, "dead letters");
+    if (st.ms_entries <= self->dead_letter_max)
+        return STORE_OK;
+    if ((rc = mdb_cursor_open(self->txn, self->dead, &cur)))
+        return fail(self, rc, "dead letters");
+    for (size_t n = st.ms_entries - self->dead_letter_max; n > 0 && rc == 0; n--)
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0)
+            rc = mdb_cursor_del(cur, 0);
+    mdb_cursor_close(cur);
+    return rc ? fail(self, rc, "trim dead letters") : STORE_OK;
+}
+
+store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
+{
+    size_t ls = clamp(strlen(d->source), DEAD_FIELD_MAX), lc = clamp(strlen(d->code), DEAD_FIELD_MAX),
+           le = clamp(strlen(d->error), DEAD_FIELD_MAX), li = d->input_len;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v = {DEAD_HEAD + ls + lc + le + li, NULL};
+    put_be64(key, self->dead_next);
+    int rc = mdb_put(self->txn, self->dead, &k, &v, MDB_APPEND | MDB_RESERVE);
+    if (rc)
+        return fail(self, rc, "dead letter");
+    unsigned char *p = v.mv_data;
+    put_be64(p, (uint64_t)d->at);
+    p[8] = (unsigned char)(ls >> 8), p[9] = (unsigned char)ls;
+    p[10] = (unsigned char)(lc >> 8), p[11] = (unsigned char)lc;
+    p[12] = (unsigned char)(le >> 8), p[13] = (unsigned char)le;
+    p[14] = (unsigned char)(li >> 24), p[15] = (unsigned char)(li >> 16);
+    p[16] = (unsigned char)(li >> 8), p[17] = (unsigned char)li;
+    p += DEAD_HEAD;
+    memcpy(p, d->source, ls), p += ls;
+    memcpy(p, d->code, lc), p += lc;
+    memcpy(p, d->error, le), p += le;
+    if (li)
+        memcpy(p, d->input, li);
+    self->dead_next++;
+    return self->dead_letter_max ? trim_dead(self) : STORE_OK;
+}
+
+store_rc_t store_commit(store_t *self)
+{
+    int rc = mdb_txn_commit(self->txn);
+    self->txn = NULL;
+    if (rc)
+        return fail(self, rc, "commit");
+    self->head = self->next - 1;
+    self->dead_head = self->dead_next - 1;
+    return STORE_OK;
+}
+
+void store_abort(store_t *self)
+{
+    if (self->txn)
+        mdb_txn_abort(self->txn);
+    self->txn = NULL;
+}
+
+int store_grow(store_t *self)
+{
+    if (self->map_size >= self->map_size_max) {
+        snprintf(self->error, sizeof self->error, "map full at its cap of %llu bytes",
+                 (unsigned long long)self->map_size_max);
+        return -1;
+    }
+    uint64_t want = self->map_size * 2;
+    if (want > self->map_size_max)
+        want = self->map_size_max;
+    int rc = mdb_env_set_mapsize(self->env, want);
+    if (rc) {
+        fail(self, rc, "grow map");
+        return -1;
+    }
+    self->map_size = want;
+    return 0;
+}
+
+uint64_t store_head(const store_t *self)
+{
+    /* Inside a batch its own appends count: replies leave only after the commit. */
+    return self->txn ? self->next - 1 : self->head;
+}
+
+uint64_t store_map_size(const store_t *self)
+{
+    return self->map_size;
+}
+
+uint64_t store_dead_count(store_t *self)
+{
+    MDB_txn *txn;
+    MDB_stat st = {0};
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn) == 0) {
+        mdb_stat(txn, self->dead, &st);
+        mdb_txn_abort(txn);
+    }
+    return st.ms_entries;
+}
+
+/* Reads run inside the batch's write transaction when one is open: LMDB allows one
+ * transaction per thread, and the batch's own appends should be visible to it. */
+static int read_begin(store_t *self, MDB_txn **txn)
+{
+    if (self->txn) {
+        *txn = self->txn;
+        return 0;
+    }
+    return mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+}
+
+static void read_end(store_t *self, MDB_txn *txn)
+{
+    if (txn != self->txn)
+        mdb_txn_abort(txn);
+}
+
+long store_read_events(store_t *self, uint64_t from, uint32_t limit, store_event_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    long n = 0;
+    put_be64(key, from);
+    if (read_begin(self, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, self->log, &cur)) {
+        read_end(self, txn);
+        return -1;
+    }
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == 0 && (uint32_t)n < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        store_event_t ev = {get_be64(k.mv_data), (int64_t)get_be64(v.mv_data),
+                            (char *)v.mv_data + REC_HEAD, v.mv_size - REC_HEAD};
+        n++;
+        if (fn(arg, &ev))
+            break;
+    }
+    mdb_cursor_close(cur);
+    read_end(self, txn);
+    return n;
+}
+
+int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_val k = {id_len, (void *)id}, v;
+    if (read_begin(self, &txn))
+        return -1;
+    int rc = mdb_get(txn, self->ids, &k, &v);
+    if (rc == 0)
+        *seq = get_be64(v.mv_data);
+    read_end(self, txn);
+    return rc == 0 ? 0 : -1;
+}
+
+static int decode_dead(const MDB_val *v, store_dead_t *d, char *buf, size_t buflen)
+{
+    const unsigned char *p = v->mv_data;
+    if (v->mv_size < DEAD_HEAD)
+        return -1;
+    size_t ls = (size_t)p[8] << 8 | p[9], lc = (size_t)p[10] << 8 | p[11],
+           le = (size_t)p[12] << 8 | p[13];
+    size_t li = (size_t)p[14] << 24 | (size_t)p[15] << 16 | (size_t)p[16] << 8 | p[17];
+    if (DEAD_HEAD + ls + lc + le + li != v->mv_size || ls + lc + le + 3 > buflen)
+        return -1;
+    const char *s = (const char *)p + DEAD_HEAD;
+    d->at = (int64_t)get_be64(p);
+    d->source = memcpy(buf, s, ls), buf[ls] = 0, buf += ls + 1, s += ls;
+    d->code = memcpy(buf, s, lc), buf[lc] = 0, buf += lc + 1, s += lc;
+    d->error = memcpy(buf, s, le), buf[le] = 0, s += le;
+    d->input = s, d->input_len = li;
+    return 0;
+}
+
+long store_read_dead(store_t *self, store_dead_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    long n = 0;
+    char *buf = malloc(3 * DEAD_FIELD_MAX + 3);
+    if (!buf || mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn)) {
+        free(buf);
+        return -1;
+    }
+    if (mdb_cursor_open(txn, self->dead, &cur) == 0) {
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            store_dead_t d;
+            if (decode_dead(&v, &d, buf, 3 * DEAD_FIELD_MAX + 3) < 0)
+                continue;
+            n++;
+            if (fn(arg, &d))
+                break;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    free(buf);
+    return n;
+}

@@ -1,0 +1,98 @@
+/*
+ * store: gridbusd's durable state in one LMDB environment.
+ *
+ * Named databases: "log" (event seq -> record), "ids" (event id -> seq), "dead" (dead
+ * letters, bounded), "meta" (schema version). Writes happen in one write transaction per
+ * batch (group commit): store_begin, any number of appends and dead letters, then
+ * store_commit, which fsyncs before it returns. Nothing is acked before that.
+ *
+ * A full map (MDB_MAP_FULL) is reported as STORE_FULL so the caller can abort, call
+ * store_grow and run the batch again; store_grow refuses past the configured cap.
+ */
+#ifndef GB_STORE_H
+#define GB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+
+typedef struct {
+    uint64_t map_size;        /* initial map size in bytes */
+    uint64_t map_size_max;    /* store_grow never goes past this */
+    uint32_t dead_letter_max; /* the oldest dead letters go beyond this */
+} store_opts_t;
+
+/* Result of a write call. */
+typedef enum {
+    STORE_OK = 0,
+    STORE_DUP,      /* append: the id is stored with the same content */
+    STORE_CONFLICT, /* append: the id is stored with different content */
+    STORE_FULL,     /* the map is full: abort, grow, retry */
+    STORE_ERROR,    /* anything else; store_error says what */
+} store_rc_t;
+
+/* A stored event as replay sees it. */
+typedef struct {
+    uint64_t seq;
+    int64_t received_at;
+    const void *event; /* canonical msgpack of the event; valid until the read ends */
+    size_t event_len;
+} store_event_t;
+
+/* A dead letter: an input that was refused, why, and from where. */
+typedef struct {
+    int64_t at;
+    const char *source; /* "ingest 127.0.0.1:53412" */
+    const char *code;   /* "E_SCHEMA" */
+    const char *error;
+    const void *input; /* the first bytes of the refused frame */
+    size_t input_len;
+} store_dead_t;
+
+/* Opens (creating) the environment in dir. NULL on failure with the reason in err. */
+store_t *store_new(const char *dir, const store_opts_t *opts, char *err, size_t errlen);
+void store_destroy(store_t **self_p);
+
+/* The reason of the last failure; never freed by the caller. */
+const char *store_error(const store_t *self);
+
+/* Opens the batch's write transaction. */
+store_rc_t store_begin(store_t *self);
+
+/* Appends an event under id. On STORE_OK *seq is the new sequence number; on STORE_DUP it
+ * is the original one. record is the canonical event encoding. */
+store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t received_at,
+                        const void *event, size_t event_len, uint64_t *seq);
+
+/* Keeps a refused input; drops the oldest beyond dead_letter_max. */
+store_rc_t store_dead_letter(store_t *self, const store_dead_t *dead);
+
+/* Commits (fsync) the batch. On failure the batch is gone, as after store_abort. */
+store_rc_t store_commit(store_t *self);
+void store_abort(store_t *self);
+
+/* Doubles the map, up to map_size_max. Only between batches. 0, or -1 at the cap. */
+int store_grow(store_t *self);
+
+/* Highest committed event seq (0 when empty), and the dead-letter count. */
+uint64_t store_head(const store_t *self);
+uint64_t store_dead_count(store_t *self);
+uint64_t store_map_size(const store_t *self);
+
+/* Calls fn for up to limit events with seq >= from, in order, inside one read
+ * transaction. Stops early when fn returns non-zero. Returns the number visited or -1. */
+typedef int (*store_event_fn)(void *arg, const store_event_t *ev);
+long store_read_events(store_t *self, uint64_t from, uint32_t limit, store_event_fn fn, void *arg);
+
+/* Looks up an event by id in a read transaction: 0 and *seq, or -1 when absent. */
+int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq);
+
+/* Calls fn for every dead letter, oldest first (for tests and ops). */
+typedef int (*store_dead_fn)(void *arg, const store_dead_t *dead);
+long store_read_dead(store_t *self, store_dead_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * wire: decode requests and replies, pack requests and replies (PROTOCOL.md, "Requests").
+ *
+ * Before msgpack-c builds objects, a frame is walked once without allocating: every
+ * container's item count must fit in the bytes that remain and nesting stays under
+ * WIRE_DEPTH_MAX. msgpack-c would otherwise size its allocation from a header's claimed
+ * count, so a 5-byte frame claiming four billion items could reserve gigabytes.
+ */
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WIRE_DEPTH_MAX 32
+#define WIRE_ZONE_CHUNK 8192
+
+struct wire_decoder {
+    msgpack_zone zone;
+};
+
+wire_decoder_t *wire_decoder_new(void)
+{
+    wire_decoder_t *d = calloc(1, sizeof *d);
+    if (d && !msgpack_zone_init(&d->zone, WIRE_ZONE_CHUNK)) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void wire_decoder_destroy(wire_decoder_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    msgpack_zone_destroy(&(*self_p)->zone);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* Big-endian unsigned of n bytes at p. */
+static uint64_t be(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* The size of a head byte's fixed part and what follows it: *len_bytes of length field,
+ * *payload fixed payload bytes, *items container items (maps count keys and values). */
+static int head_shape(unsigned c, int *len_bytes, uint64_t *payload, int *items_mul)
+{
+    *len_bytes = 0, *payload = 0, *items_mul = 0;
+    if (c <= 0x7f || c >= 0xe0 || (c >= 0xc0 && c <= 0xc3))
+        return 0; /* fixint, nil, false, true; 0xc1 is rejected by msgpack-c itself */
+    if (c >= 0xa0 && c <= 0xbf)
+        return *payload = c & 0x1f, 0;
+    switch (c) {
+    case 0xc4: case 0xd9: *len_bytes = 1; return 0; /* bin8, str8 */
+    case 0xc5: case 0xda: *len_bytes = 2; return 0;
+    case 0xc6: case 0xdb: *len_bytes = 4; return 0;
+    case 0xc7: *len_bytes = 1, *payload = 1; return 0; /* ext: type byte + data */
+    case 0xc8: *len_bytes = 2, *payload = 1; return 0;
+    case 0xc9: *len_bytes = 4, *payload = 1; return 0;
+    case 0xca: case 0xce: case 0xd2: *payload = 4; return 0;
+    case 0xcb: case 0xcf: case 0xd3: *payload = 8; return 0;
+    case 0xcc: case 0xd0: *payload = 1; return 0;
+    case 0xcd: case 0xd1: *payload = 2; return 0;
+    case 0xd4: *payload = 2; return 0; /* fixext: type + data */
+    case 0xd5: *payload = 3; return 0;
+    case 0xd6: *payload = 5; return 0;
+    case 0xd7: *payload = 9; return 0;
+    case 0xd8: *payload = 17; return 0;
+    case 0xdc: *len_bytes = 2, *items_mul = 1; return 0;
+    case 0xdd: *len_bytes = 4, *items_mul = 1; return 0;
+    case 0xde: *len_bytes = 2, *items_mul = 2; return 0;
+    case 0xdf: *len_bytes = 4, *items_mul = 2; return 0;
+    }
+    return -1;
+}
+
+/* Walks one value at *pos; returns 0 with *pos past it, or -1 when malformed. */
+static int scan(const unsigned char *buf, size_t len, size_t *pos, int depth)
+{
+    int len_bytes = 0, mul = 0;
+    uint64_t payload = 0, n = 0;
+    if (depth > WIRE_DEPTH_MAX || *pos >= len)
+        return -1;
+    unsigned c = buf[(*pos)++];
+    if (c >= 0x80 && c <= 0x9f) { /* fixmap, fixarray: the count is in the head byte */
+        n = c & 0x0f, mul = c <= 0x8f ? 2 : 1;
+    } else {
+        if (head_shape(c, &len_bytes, &payload, &mul) < 0)
+            return -1;
+        if ((uint64_t)(len - *pos) < (uint64_t)len_bytes)
+            return -1;
+        n = be(buf + *pos, len_bytes);
+        *pos += (size_t)len_bytes;
+    }
+    if (mul == 0) {
+        uint64_t skip = payload + n;
+        if ((uint64_t)(len - *pos) < skip)
+            return -1;
+        *pos += (size_t)skip;
+        return 0;
+    }
+    uint64_t items = n * (uint64_t)mul;
+    if (items > len - *pos)
+        return -1;
+    for (uint64_t i = 0; i < items; i++)
+        if (scan(buf, len, pos, depth + 1) < 0)
+            return -1;
+    return 0;
+}
+
+int wire_decode_object(wire_decoder_t *d, const void *buf, size_t len, const msgpack_object **obj,
+                       gb_error_t *err)
+{
+    static msgpack_object none;
+    size_t pos = 0, off = 0;
+    *obj = &none;
+    if (len == 0)
+        return gb_error_set(err, GB_E_DECODE, "empty frame");
+    if (scan(buf, len, &pos, 0) < 0)
+        return gb_error_set(err, GB_E_DECODE, "not valid msgpack");
+    if (pos != len)
+        return gb_error_set(err, GB_E_DECODE, "%zu trailing bytes after the msgpack value",
+                            len - pos);
+    msgpack_zone_clear(&d->zone);
+    msgpack_object *o = msgpack_zone_malloc(&d->zone, sizeof *o);
+    if (!o)
+        return gb_error_set(err, GB_E_DECODE, "out of memory decoding");
+    msgpack_unpack_return rc = msgpack_unpack(buf, len, &off, &d->zone, o);
+    if (rc != MSGPACK_UNPACK_SUCCESS)
+        return gb_error_set(err, GB_E_DECODE, "not valid msgpack (code %d)", (int)rc);
+    *obj = o;
+    return 0;
+}
+
+static bool key_is(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+int wire_get_u64(const msgpack_object *map, const char *key, uint64_t *out)
+{
+    const msgpack_object *v = event_map_get(map, key);
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return -1;
+    *out = v->via.u64;
+    return 0;
+}
+
+int wire_get_str(const msgpack_object *map, const char *key, gb_str_t *out)
+{
+    const msgpack_object *v = event_map_get(map, key);
+    if (!v || v->type != MSGPACK_OBJECT_STR)
+        return -1;
+    out->ptr = v->via.str.ptr, out->len = v->via.str.size;
+    return 0;
+}
+
+static int decode_replay(const msgpack_object *root, wire_request_t *req, gb_error_t *err)
+{
+    const msgpack_object *from = event_map_get(root, "from"), *limit = event_map_get(root, "limit"),
+                         *filter = event_map_get(root, "filter");
+    if (wire_get_str(root, "stream", &req->stream) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "stream: required, a string");
+    req->from = 0, req->limit = WIRE_REPLAY_LIMIT_DEFAULT;
+    if (from && wire_get_u64(root, "from", &req->from) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "from: must be an integer >= 0");
+    if (limit) {
+        uint64_t n;
+        if (wire_get_u64(root, "limit", &n) < 0 || n < 1 || n > WIRE_REPLAY_LIMIT_MAX)
+            return gb_error_set(err, GB_E_SCHEMA, "limit: must be an integer from 1 to %d",
+                                WIRE_REPLAY_LIMIT_MAX);
+        req->limit = (uint32_t)n;
+    }
+    if (filter && wire_get_str(root, "filter", &req->filter) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "filter: must be a string");
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    wire_op_t op;
+} ops[] = {
+    {"publish", WIRE_OP_PUBLISH},
+    {"ping", WIRE_OP_PING},
+    {"replay", WIRE_OP_REPLAY},
+    {"query", WIRE_OP_QUERY},
+};
+
+static int decode_op(const msgpack_object *root, wire_request_t *req, gb_error_t *err)
+{
+    const msgpack_object *op = event_map_get(root, "op");
+    if (!op)
+        return gb_error_set(err, GB_E_OP, "op: required");
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (key_is(op, ops[i].name)) {
+            req->op = ops[i].op;
+            return 0;
+        }
+    if (op->type != MSGPACK_OBJECT_STR)
+        return gb_error_set(err, GB_E_OP, "op: must be a string");
+    return gb_error_set(err, GB_E_OP, "op: unknown operation '%.*s'",
+                        (int)(op->via.str.size > 32 ? 32 : op->via.str.size), op->via.str.ptr);
+}
+
+int wire_decode_request(wire_decoder_t *d, const void *buf, size_t len, wire_request_t *req,
+                        gb_error_t *err)
+{
+    memset(req, 0, sizeof *req);
+    if (wire_decode_object(d, buf, len, &req->root, err) < 0)
+        return -1;
+    if (req->root->type != MSGPACK_OBJECT_MAP)
+        return gb_error_set(err, GB_E_DECODE, "request: must be a map");
+    req->rid = event_map_get(req->root, "rid");
+    if (decode_op(req->root, req, err) < 0)
+        return -1;
+    switch (req->op) {
+    case WIRE_OP_PUBLISH:
+        req->event = event_map_get(req->root, "event");
+        if (!req->event)
+            return gb_error_set(err, GB_E_SCHEMA, "event: required for publish");
+        return 0;
+    case WIRE_OP_REPLAY:
+        return decode_replay(req->root, req, err);
+    case WIRE_OP_PING:
+    case WIRE_OP_QUERY:
+        return 0;
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    wire_reply_op_t op;
+} reply_ops[] = {
+    {"ack", WIRE_REPLY_ACK},
+    {"nack", WIRE_REPLY_NACK},
+    {"pong", WIRE_REPLY_PONG},
+    {"records", WIRE_REPLY_RECORDS},
+};
+
+static int decode_reply_fields(const msgpack_object *root, wire_reply_t *rep, gb_error_t *err)
+{
+    gb_str_t code = {NULL, 0};
+    const msgpack_object *dup = event_map_get(root, "dup");
+    wire_get_str(root, "id", &rep->id);
+    switch (rep->op) {
+    case WIRE_REPLY_ACK:
+        if (wire_get_u64(root, "seq", &rep->seq) < 0)
+            return gb_error_set(err, GB_E_DECODE, "ack: seq missing");
+        rep->dup = dup && dup->type == MSGPACK_OBJECT_BOOLEAN && dup->via.boolean;
+        return 0;
+    case WIRE_REPLY_NACK: {
+        if (wire_get_str(root, "code", &code) < 0)
+            return gb_error_set(err, GB_E_DECODE, "nack: code missing");
+        int c = gb_code_from_name(code.ptr, code.len);
+        rep->code = c < 0 ? GB_E_COUNT_ : (gb_code_t)c;
+        wire_get_str(root, "error", &rep->error);
+        return 0;
+    }
+    case WIRE_REPLY_PONG:
+        wire_get_str(root, "version", &rep->version);
+        rep->heads = event_map_get(root, "heads");
+        return 0;
+    case WIRE_REPLY_RECORDS:
+        rep->records = event_map_get(root, "records");
+        if (!rep->records || rep->records->type != MSGPACK_OBJECT_ARRAY)
+            return gb_error_set(err, GB_E_DECODE, "records: array missing");
+        wire_get_u64(root, "next", &rep->next);
+        wire_get_u64(root, "head", &rep->head);
+        return 0;
+    }
+    return 0;
+}
+
+int wire_decode_reply(wire_decoder_t *d, const void *buf, size_t len, wire_reply_t *rep,
+                      gb_error_t *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (wire_decode_object(d, buf, len, &rep->root, err) < 0)
+        return -1;
+    if (rep->root->type != MSGPACK_OBJECT_MAP)
+        return gb_error_set(err, GB_E_DECODE, "reply: must be a map");
+    rep->rid = event_map_get(rep->root, "rid");
+    const msgpack_object *op = event_map_get(rep->root, "op");
+    for (size_t i = 0; op && i < sizeof reply_ops / sizeof reply_ops[0]; i++)
+        if (key_is(op, reply_ops[i].name)) {
+            rep->op = reply_ops[i].op;
+            return decode_reply_fields(rep->root, rep, err);
+        }
+    return gb_error_set(err, GB_E_DECODE, "reply: unknown op");
+}
+
+void wire_pack_cstr(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void wire_pack_str(msgpack_packer *pk, gb_str_t s)
+{
+    msgpack_pack_str(pk, s.len);
+    msgpack_pack_str_body(pk, s.ptr, s.len);
+}
+
+/* Opens a reply map of n fields plus rid when there is one, and packs op. */
+static void pack_reply_head(msgpack_packer *pk, const msgpack_object *rid, const char *op, uint32_t n)
+{
+    msgpack_pack_map(pk, n + 1 + (rid != NULL));
+    wire_pack_cstr(pk, "op");
+    wire_pack_cstr(pk, op);
+    if (rid) {
+        wire_pack_cstr(pk, "rid");
+        msgpack_pack_object(pk, *rid);
+    }
+}
+
+void wire_pack_ack(msgpack_packer *pk, const msgpack_object *rid, gb_str_t id, uint64_t seq,
+                   bool dup)
+{
+    pack_reply_head(pk, rid, "ack", 3);
+    wire_pack_cstr(pk, "id");
+    wire_pack_str(pk, id);
+    wire_pack_cstr(pk, "seq");
+    msgpack_pack_uint64(pk, seq);
+    wire_pack_cstr(pk, "dup");
+    dup ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+}
+
+void wire_pack_nack(msgpack_packer *pk, const msgpack_object *rid, gb_str_t id, gb_code_t code,
+                    const char *msg)
+{
+    pack_reply_head(pk, rid, "nack", id.len ? 3 : 2);
+    if (id.len) {
+        wire_pack_cstr(pk, "id");
+        wire_pack_str(pk, id);
+    }
+    wire_pack_cstr(pk, "code");
+    wire_pack_cstr(pk, gb_code_name(code));
+    wire_pack_cstr(pk, "error");
+    wire_pack_cstr(pk, msg);
+}
+
+void wire_pack_pong(msgpack_packer *pk, const msgpack_object *rid, const char *version,
+                    const wire_head_t *heads, size_t nheads)
+{
+    pack_reply_head(pk, rid, "pong", 3);
+    wire_pack_cstr(pk, "version");
+    wire_pack_cstr(pk, version);
+    wire_pack_cstr(pk, "protocol");
+    msgpack_pack_int(pk, WIRE_PROTOCOL_VERSION);
+    wire_pack_cstr(pk, "heads");
+    msgpack_pack_map(pk, nheads);
+    for (size_t i = 0; i < nheads; i++) {
+        wire_pack_cstr(pk, heads[i].name);
+        msgpack_pack_uint64(pk, heads[i].head);
+    }
+}
+
+void wire_pack_records_begin(msgpack_packer *pk, const msgpack_object *rid, uint64_t next,
+                             uint64_t head, uint32_t n)
+{
+    pack_reply_head(pk, rid, "records", 3);
+    wire_pack_cstr(pk, "next");
+    msgpack_pack_uint64(pk, next);
+    wire_pack_cstr(pk, "head");
+    msgpack_pack_uint64(pk, head);
+    wire_pack_cstr(pk, "records");
+    msgpack_pack_array(pk, n);
+}
+
+void wire_pack_publish(msgpack_packer *pk, uint64_t rid, const void *event, size_t event_len)
+{
+    msgpack_pack_map(pk, 3);
+    wire_pack_cstr(pk, "op");
+    wire_pack_cstr(pk, "publish");
+    wire_pack_cstr(pk, "rid");
+    msgpack_pack_uint64(pk, rid);
+    wire_pack_cstr(pk, "event");
+    /* The event is already msgpack: append its bytes as the value. */
+    pk->callback(pk->data, event, event_len);
+}
+
+void wire_pack_ping(msgpack_packer *pk, uint64_t rid)
+{
+    msgpack_pack_map(pk, 2);
+    wire_pack_cstr(pk, "op");
+    wire_pack_cstr(pk, "ping");
+    wire_pack_cstr(pk, "rid");
+    msgpack_pack_uint64(pk, rid);
+}
+
+void wire_pack_replay(msgpack_packer *pk, uint64_t rid, const char *stream, uint64_t from,
+                      uint32_t limit, const char *filter)
+{
+    msgpack_pack_map(pk, filter ? 6 : 5);
+    wire_pack_cstr(pk, "op");
+    wire_pack_cstr(pk, "replay");
+    wire_pack_cstr(pk, "rid");
+    msgpack_pack_uint64(pk, rid);
+    wire_pack_cstr(pk, "stream");
+    wire_pack_cstr(pk, stream);
+    wire_pack_cstr(pk, "from");
+    msgpack_pack_uint64(pk, from);
+    wire_pack_cstr(pk, "limit");
+    msgpack_pack_uint32(pk, limit);
+    if (filter) {
+        wire_pack_cstr(pk, "filter");
+        wire_pack_cstr(pk, filter);
+    }
+}
