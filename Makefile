@@ -13,7 +13,7 @@
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-SYSCONFDIR ?= $(PREFIX)/etc
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 VERSION  := 0.1.0
 
 PKGS     := libevent libzmq msgpack lmdb libfyaml jansson libsystemd
@@ -51,7 +51,8 @@ define variant
 # $(1) = build dir, $(2) = extra flags
 $(1)/obj/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT) $$(WARN) $$(DEFS) $(2) $$(INCS) $$(PKG_CFLAGS) $$(TEST_CFLAGS) -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	@$$(CC) $$(OPT) $$(WARN) $$(DEFS) $(2) $$(INCS) $$(PKG_CFLAGS) $$(TEST_CFLAGS) -MMD -MP -c $$< -o $$@
 
 $(1)/gridbusd: $(call objs,$(1),$(DAEMON_SRC) $(PROTO_SRC))
 	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm
@@ -82,10 +83,11 @@ $(eval $(call variant,build/asan,$(SAN)))
 # The shared library is release-only; position-independent objects of their own.
 build/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) $(WARN) $(DEFS) -fPIC -fvisibility=hidden -DGB_BUILD_SHARED $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(OPT) $(WARN) $(DEFS) -fPIC -fvisibility=hidden -DGB_BUILD_SHARED $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/libgridbus.so: $(patsubst %.c,build/pic/%.o,$(LIB_SRC) $(PROTO_SRC))
-	$(CC) -shared -Wl,-soname,libgridbus.so.0 -o $@ $^ $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libgridbus.so.0 -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/unit/%,$(UNIT_SRC))
 E2E_BINS  = $(patsubst tests/e2e/%.c,$(1)/tests/e2e/%,$(E2E_SRC))
@@ -159,7 +161,7 @@ uninstall:
 
 format:
 	clang-format -i $(PROTO_SRC) $(DAEMON_SRC) $(LIB_SRC) $(CLI_SRC) $(TLIB_SRC) $(UNIT_SRC) \
-		$(E2E_SRC) $(BENCH_SRC) $(wildcard proto/*.h daemon/*.h clients/lib/*.h tests/lib/*.h)
+		$(E2E_SRC) $(BENCH_SRC) $(wildcard proto/*.h daemon/*.h clients/*/*.h tests/lib/*.h)
 
 clean:
 	rm -rf build

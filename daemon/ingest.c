@@ -122,63 +122,6 @@ static void describe_source(const item_t *it, char *buf, size_t len)
     snprintf(buf, len, "%s %s", it->src == SRC_INGEST ? "ingest" : "publish", peer ? peer : "?");
 }
 
-static int refuse_frame(op_ctx_t *ctx, gb_code_t code, const char *msg, bool reply)
-{
-    gb_error_t err;
-    gb_error_set(&err, code, "%s", msg);
-    return op_refuse(ctx, NULL, (gb_str_t){NULL, 0}, &err, reply);
-}
-
-static int run_request(ingest_t *self, op_ctx_t *ctx, const item_t *it)
-{
-    wire_request_t req;
-    gb_error_t err;
-    char msg[96];
-    if (it->extra) {
-        snprintf(msg, sizeof msg, "request: must be one frame (got %u)", it->extra + 1);
-        return refuse_frame(ctx, GB_E_DECODE, msg, true);
-    }
-    if (ctx->input_len > self->o.max_message) {
-        snprintf(msg, sizeof msg, "frame: %zu bytes is over limits.max_message (%u)",
-                 ctx->input_len, self->o.max_message);
-        return refuse_frame(ctx, GB_E_TOO_LARGE, msg, true);
-    }
-    if (wire_decode_request(self->decoder, ctx->input, ctx->input_len, &req, &err) < 0)
-        return op_refuse(ctx, req.rid, (gb_str_t){NULL, 0}, &err, true);
-    switch (req.op) {
-    case WIRE_OP_PUBLISH:
-        return op_publish(ctx, req.rid, req.event, true);
-    case WIRE_OP_PING:
-        return op_ping(ctx, &req);
-    case WIRE_OP_REPLAY:
-        return op_replay(ctx, &req);
-    case WIRE_OP_QUERY:
-        break;
-    }
-    gb_error_set(&err, GB_E_OP, "op: query is not available in this version");
-    return op_refuse(ctx, req.rid, (gb_str_t){NULL, 0}, &err, true);
-}
-
-/* A fire-and-forget event: [type][event]. Nothing is answered; refusals are dead letters. */
-static int run_fire_and_forget(ingest_t *self, op_ctx_t *ctx, const item_t *it)
-{
-    const msgpack_object *event;
-    gb_error_t err;
-    self->o.stats->fire_and_forget++;
-    if (!zmq_msg_more(&it->ident) || it->extra)
-        return refuse_frame(ctx, GB_E_DECODE, "publish: must be two frames [type][event]", false);
-    if (ctx->input_len > self->o.max_message)
-        return refuse_frame(ctx, GB_E_TOO_LARGE, "frame: over limits.max_message", false);
-    if (wire_decode_object(self->decoder, ctx->input, ctx->input_len, &event, &err) < 0)
-        return op_refuse(ctx, NULL, (gb_str_t){NULL, 0}, &err, false);
-    const msgpack_object *type = event_map_get(event, "type");
-    size_t tlen = zmq_msg_size((zmq_msg_t *)&it->ident);
-    if (!type || type->type != MSGPACK_OBJECT_STR || type->via.str.size != tlen ||
-        memcmp(type->via.str.ptr, zmq_msg_data((zmq_msg_t *)&it->ident), tlen) != 0)
-        return refuse_frame(ctx, GB_E_SCHEMA, "type: must equal the topic frame", false);
-    return op_publish(ctx, NULL, event, false);
-}
-
 /* Runs every item of the batch against the store; the caller commits. */
 static int run_items(ingest_t *self, op_ctx_t *ctx)
 {
@@ -189,10 +132,16 @@ static int run_items(ingest_t *self, op_ctx_t *ctx)
         char source[80];
         describe_source(it, source, sizeof source);
         ctx->source = source;
-        ctx->input = zmq_msg_data(&it->body);
-        ctx->input_len = zmq_msg_size(&it->body);
+        op_frame_t f = {
+            .data = zmq_msg_data(&it->body),
+            .len = zmq_msg_size(&it->body),
+            .extra_frames = it->extra,
+            .topic = {zmq_msg_data(&it->ident), (uint32_t)zmq_msg_size(&it->ident)},
+            .has_topic = it->src == SRC_PUBLISH && zmq_msg_more(&it->ident),
+        };
         it->reply_off = self->replies.size;
-        int rc = it->src == SRC_INGEST ? run_request(self, ctx, it) : run_fire_and_forget(self, ctx, it);
+        int rc = it->src == SRC_INGEST ? op_dispatch_request(ctx, self->decoder, &f)
+                                       : op_dispatch_fire_and_forget(ctx, self->decoder, &f);
         if (rc < 0)
             return -1;
         it->reply_len = self->replies.size - it->reply_off;
@@ -209,6 +158,7 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
         .scratch = &self->scratch,
         .now = now_ms(),
         .storage_down = storage_down,
+        .max_message = self->o.max_message,
         .max_reply = self->o.max_message * 16,
         .stats = self->o.stats,
     };

@@ -30,9 +30,26 @@ typedef struct {
     const char *source;       /* "ingest 127.0.0.1:41234", for dead letters */
     const void *input;        /* the raw request frame, for dead letters */
     size_t input_len;
+    uint32_t max_message;     /* frames over this get E_TOO_LARGE */
     uint32_t max_reply;       /* replay stops adding records past this many bytes */
     stats_t *stats;
 } op_ctx_t;
+
+/* One request as read from a socket: its bytes and what framing said about it. */
+typedef struct {
+    const void *data;
+    size_t len;
+    uint32_t extra_frames; /* frames after the body, already dropped */
+    gb_str_t topic;        /* fire-and-forget: the [type] frame */
+    bool has_topic;        /* fire-and-forget: a body frame followed the topic */
+} op_frame_t;
+
+/* Checks framing and size, decodes the request and runs its op. The reply (always one)
+ * is packed into ctx->reply. */
+int op_dispatch_request(op_ctx_t *ctx, wire_decoder_t *dec, const op_frame_t *f);
+
+/* A [type][event] message from the publish socket: stored or dead-lettered, no reply. */
+int op_dispatch_fire_and_forget(op_ctx_t *ctx, wire_decoder_t *dec, const op_frame_t *f);
 
 /* Validates, stores and acks one event; nacks and dead-letters what it refuses. Without
  * reply (fire-and-forget) nothing is packed into ctx->reply. */

@@ -140,7 +140,7 @@ static int open_env(store_t *self, const char *dir)
     }
     /* A crashed reader's slot would pin old pages forever; clear them at start. */
     mdb_reader_check(self->env, &dead);
-    /* An existing file larger than the configured size keeps its size. */
+    /* LMDB maps the larger of the configured size and the data the file holds. */
     mdb_env_info(self->env, &info);
     self->map_size = info.me_mapsize;
     return 0;
@@ -190,12 +190,13 @@ store_rc_t store_begin(store_t *self)
 }
 
 /* Compares a resent event with the logged one. */
-static store_rc_t same_as_logged(store_t *self, uint64_t seq, const void *event, size_t len)
+static store_rc_t same_as_logged(store_t *self, MDB_txn *txn, uint64_t seq, const void *event,
+                                 size_t len)
 {
     unsigned char key[8];
     MDB_val k = {8, key}, v;
     put_be64(key, seq);
-    int rc = mdb_get(self->txn, self->log, &k, &v);
+    int rc = mdb_get(txn, self->log, &k, &v);
     if (rc)
         return fail(self, rc, "read logged event");
     if (v.mv_size == REC_HEAD + len && memcmp((char *)v.mv_data + REC_HEAD, event, len) == 0)
@@ -212,7 +213,7 @@ store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t re
     int rc = mdb_put(self->txn, self->ids, &idk, &seqv, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         *seq = get_be64(seqv.mv_data); /* LMDB returns the existing value */
-        return same_as_logged(self, *seq, event, event_len);
+        return same_as_logged(self, self->txn, *seq, event, event_len);
     }
     if (rc)
         return fail(self, rc, "index id");
@@ -383,6 +384,26 @@ long store_read_events(store_t *self, uint64_t from, uint32_t limit, store_event
     mdb_cursor_close(cur);
     read_end(self, txn);
     return n;
+}
+
+store_rc_t store_match(store_t *self, const char *id, size_t id_len, const void *event,
+                       size_t event_len, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_val k = {id_len, (void *)id}, v;
+    int rc = read_begin(self, &txn);
+    if (rc)
+        return fail(self, rc, "begin read");
+    store_rc_t result = STORE_OK;
+    rc = mdb_get(txn, self->ids, &k, &v);
+    if (rc == 0) {
+        *seq = get_be64(v.mv_data);
+        result = same_as_logged(self, txn, *seq, event, event_len);
+    } else if (rc != MDB_NOTFOUND) {
+        result = fail(self, rc, "look up id");
+    }
+    read_end(self, txn);
+    return result;
 }
 
 int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq)

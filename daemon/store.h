@@ -68,6 +68,11 @@ store_rc_t store_begin(store_t *self);
 store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t received_at,
                         const void *event, size_t event_len, uint64_t *seq);
 
+/* Is id stored, and with this content? STORE_DUP (*seq set), STORE_CONFLICT (*seq set),
+ * or STORE_OK when the id is not stored. Inside the batch when one is open. */
+store_rc_t store_match(store_t *self, const char *id, size_t id_len, const void *event,
+                       size_t event_len, uint64_t *seq);
+
 /* Keeps a refused input; drops the oldest beyond dead_letter_max. */
 store_rc_t store_dead_letter(store_t *self, const store_dead_t *dead);
 

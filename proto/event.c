@@ -298,6 +298,7 @@ static int check_envelope(const msgpack_object *obj, gb_event_t *ev, gb_error_t 
         return gb_error_set(err, GB_E_SCHEMA, "id: required");
     if (check_id(id, "id", SCHEMA_ID_MAX, err) < 0)
         return -1;
+    ev->id = view(id); /* from here on a refusal can name the event */
     if (!at)
         return gb_error_set(err, GB_E_SCHEMA, "at: required");
     if (check_int(at, "at", SCHEMA_TIME_MIN, SCHEMA_TIME_MAX, err) < 0)
@@ -313,7 +314,7 @@ static int check_envelope(const msgpack_object *obj, gb_event_t *ev, gb_error_t 
         return -1;
     if (place && check_str(place, "place", 0, SCHEMA_PLACE_MAX, err) < 0)
         return -1;
-    ev->id = view(id), ev->by = view(by), ev->grid = view(grid), ev->place = view(place);
+    ev->by = view(by), ev->grid = view(grid), ev->place = view(place);
     return 0;
 }
 
@@ -346,7 +347,9 @@ int event_validate(const msgpack_object *obj, const event_refs_t *refs, gb_event
     memset(ev, 0, sizeof *ev);
     if (!obj || obj->type != MSGPACK_OBJECT_MAP)
         return gb_error_set(err, GB_E_SCHEMA, "event: must be a map");
-    if (check_envelope_keys(obj, err) < 0 || check_version(obj, err) < 0 ||
+    /* The version first: a newer client's event is refused as E_VERSION, not as an
+     * unknown field of this version. */
+    if (check_version(obj, err) < 0 || check_envelope_keys(obj, err) < 0 ||
         check_type(obj, ev, err) < 0 || check_envelope(obj, ev, err) < 0)
         return -1;
     ev->body = event_map_get(obj, "body");

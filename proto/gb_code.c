@@ -40,14 +40,57 @@ int gb_code_from_name(const char *name, size_t len)
     return -1;
 }
 
-int gb_error_set(gb_error_t *err, gb_code_t code, const char *fmt, ...)
+/* Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0 when it is not
+ * one: overlongs, surrogates and code points past U+10FFFF count as malformed. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    static const struct {
+        unsigned char lo, hi, len, min2, max2;
+    } lead[] = {{0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf}, {0xe1, 0xec, 3, 0x80, 0xbf},
+                {0xed, 0xed, 3, 0x80, 0x9f}, {0xee, 0xef, 3, 0x80, 0xbf}, {0xf0, 0xf0, 4, 0x90, 0xbf},
+                {0xf1, 0xf3, 4, 0x80, 0xbf}, {0xf4, 0xf4, 4, 0x80, 0x8f}};
+    if (p[0] < 0x80)
+        return 1;
+    for (size_t i = 0; i < sizeof lead / sizeof lead[0]; i++) {
+        if (p[0] < lead[i].lo || p[0] > lead[i].hi)
+            continue;
+        if (n < lead[i].len || p[1] < lead[i].min2 || p[1] > lead[i].max2)
+            return 0;
+        for (size_t k = 2; k < lead[i].len; k++)
+            if ((p[k] & 0xc0) != 0x80)
+                return 0;
+        return lead[i].len;
+    }
+    return 0;
+}
+
+void gb_text_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        size_t k = utf8_seq(p, n);
+        if (k == 0)
+            *p = '?', k = 1;
+        p += k, n -= k;
+    }
+}
+
+int gb_error_vset(gb_error_t *err, gb_code_t code, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
         err->code = code;
-        va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
+        gb_text_sanitize(err->msg);
     }
+    return -1;
+}
+
+int gb_error_set(gb_error_t *err, gb_code_t code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gb_error_vset(err, code, fmt, ap);
+    va_end(ap);
     return -1;
 }

@@ -8,6 +8,7 @@
 #ifndef GB_CODE_H
 #define GB_CODE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef enum {
@@ -44,8 +45,15 @@ const char *gb_code_name(gb_code_t code);
 int gb_code_from_name(const char *name, size_t len);
 
 /* Sets err (when not NULL) to code and a printf-formatted message; returns -1, so a
- * validator can `return gb_error_set(err, GB_E_SCHEMA, "...")`. */
+ * validator can `return gb_error_set(err, GB_E_SCHEMA, "...")`. Messages echo client
+ * input (a field name, a type) and may cut it short: the result is made valid UTF-8
+ * (malformed or cut sequences become '?') so that every nack decodes as text. */
 int gb_error_set(gb_error_t *err, gb_code_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+int gb_error_vset(gb_error_t *err, gb_code_t code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Replaces every byte of s that does not start a well-formed UTF-8 sequence with '?'. */
+void gb_text_sanitize(char *s);
 
 #endif

@@ -327,6 +327,13 @@ static int wait_ready(gbd_t *d)
     }
 }
 
+int gbd_reload(gbd_t *d)
+{
+    if (!d || d->pid <= 0 || kill(d->pid, SIGHUP) < 0)
+        return -1;
+    return wait_ready(d);
+}
+
 static int add_endpoint(gbd_t *d, const char *line)
 {
     const char *eq = strchr(line, '=');

@@ -61,4 +61,8 @@ const char *gbd_log_path(const gbd_t *d);
 /* Prints the last part of the daemon's log to stderr, for a failing test. */
 void gbd_print_log(const gbd_t *d);
 
+/* SIGHUP, then waits for the READY=1 with which the daemon ends every reload, whether it
+ * took the new files or kept the running ones. 0, or -1 on exit or after GBD_WAIT_MS. */
+int gbd_reload(gbd_t *d);
+
 #endif
