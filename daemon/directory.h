@@ -6,7 +6,7 @@
  * search on an id that need not be NUL-terminated (it points into a MessagePack buffer); a
  * lookup allocates nothing. Everything is checked at load time, with "FILE:LINE:COL: message"
  * errors: ids, duplicates, references to grids, role names. The file format is in
- * docs/CONFIG.md; `calendar` and `routes` are accepted but not yet interpreted here (they are
+ * docs/CONFIG.md; `calendar` and `routes` are kept as YAML nodes and interpreted elsewhere (they are
  * for routing, which reads them through directory_section).
  */
 #ifndef GB_DIRECTORY_H

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "log.h"
 #include "op.h"
 #include "wire.h"
@@ -40,17 +41,11 @@ struct ingest {
     uint32_t count;
     ingest_opts_t o;
     wire_decoder_t *decoder;
+    task_t *task_scratch;
     msgpack_sbuffer replies, scratch;
     msgpack_packer reply_pk; /* packs into replies */
     bool stopped;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One read pass per batch: the watchers rest until the flush has committed and answered
  * what they read. Otherwise sockets that stay busy would keep the loop's higher-priority
@@ -154,9 +149,14 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
 {
     op_ctx_t ctx = {
         .store = self->o.store,
-        .directory = self->o.directory,
+        .directory = community_directory(self->o.community),
+        .community = self->o.community,
+        .taskdb = self->o.taskdb,
+        .cases = self->o.cases,
+        .allow_clock = self->o.allow_clock,
+        .task_scratch = self->task_scratch,
         .scratch = &self->scratch,
-        .now = now_ms(),
+        .now = clock_now(),
         .storage_down = storage_down,
         .max_message = self->o.max_message,
         .max_reply = self->o.max_message * 16,
@@ -169,9 +169,13 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
         return rc;
     if (run_items(self, &ctx) < 0) {
         store_abort(self->o.store);
+        feed_discard(self->o.feed);
         return ctx.store_rc;
     }
-    return store_commit(self->o.store);
+    rc = store_commit(self->o.store);
+    if (rc != STORE_OK)
+        feed_discard(self->o.feed);
+    return rc;
 }
 
 /* Commits the batch, growing the map as needed; past the cap, refuses its writes. */
@@ -223,7 +227,10 @@ static void flush(ingest_t *self)
     self->o.stats->requests += self->count;
     commit_batch(self);
     send_replies(self);
+    feed_flush(self->o.feed);
     release_items(self);
+    if (self->o.committed)
+        self->o.committed(self->o.committed_arg);
     if (self->stopped)
         return;
     zwatch_pause(self->router_w, false);
@@ -251,8 +258,9 @@ ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ing
     msgpack_packer_init(&self->reply_pk, &self->replies, msgpack_sbuffer_write);
     self->items = calloc(opts->batch_max, sizeof *self->items);
     self->decoder = wire_decoder_new();
+    self->task_scratch = malloc(sizeof *self->task_scratch);
     self->flush_ev = event_new(base, -1, 0, on_flush, self);
-    if (!self->items || !self->decoder || !self->flush_ev ||
+    if (!self->items || !self->decoder || !self->task_scratch || !self->flush_ev ||
         event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
         goto fail;
     self->router_w = zwatch_new(base, router, on_router, self);
@@ -279,13 +287,14 @@ void ingest_destroy(ingest_t **self_p)
     msgpack_sbuffer_destroy(&self->replies);
     msgpack_sbuffer_destroy(&self->scratch);
     free(self->items);
+    free(self->task_scratch);
     free(self);
     *self_p = NULL;
 }
 
-void ingest_set_directory(ingest_t *self, const directory_t *directory)
+void ingest_set_community(ingest_t *self, const community_t *community)
 {
-    self->o.directory = directory;
+    self->o.community = community;
 }
 
 void ingest_shutdown(ingest_t *self)

@@ -13,9 +13,12 @@
 #include <event2/event.h>
 #include <stdint.h>
 
-#include "directory.h"
+#include "cases.h"
+#include "community.h"
+#include "feed.h"
 #include "stats.h"
 #include "store.h"
+#include "taskdb.h"
 
 /* The libevent priority of the flush; the base needs INGEST_PRIORITIES levels. The flush
  * runs last, after every socket read of the loop turn. */
@@ -25,7 +28,13 @@ typedef struct ingest ingest_t;
 
 typedef struct {
     store_t *store;
-    const directory_t *directory;
+    const community_t *community;
+    taskdb_t *taskdb;
+    cases_t *cases;
+    feed_t *feed; /* the task feed: published after each commit, dropped on abort */
+    void (*committed)(void *arg); /* after each commit and publish (re-arm deadlines) */
+    void *committed_arg;
+    bool allow_clock;
     stats_t *stats;
     uint32_t batch_max;   /* requests per write transaction */
     uint32_t read_budget; /* requests read from one socket per wake-up */
@@ -36,8 +45,8 @@ typedef struct {
 ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ingest_opts_t *opts);
 void ingest_destroy(ingest_t **self_p);
 
-/* The directory that new events are checked against (reload). */
-void ingest_set_directory(ingest_t *self, const directory_t *directory);
+/* The community that new events are checked against and routed by (reload). */
+void ingest_set_community(ingest_t *self, const community_t *community);
 
 /* Stops reading both sockets and commits and answers the batch in hand, now. */
 void ingest_shutdown(ingest_t *self);

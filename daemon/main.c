@@ -19,20 +19,28 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "cases.h"
+#include "community.h"
 #include "config.h"
-#include "directory.h"
+#include "deadlines.h"
+#include "feed.h"
 #include "ingest.h"
 #include "log.h"
 #include "stats.h"
 #include "store.h"
+#include "taskdb.h"
 
 #define SOCKET_LINGER_MS 2000
 #define SOCKET_HWM 100000
 
 typedef struct {
     config_t *cfg;
-    directory_t *directory;
+    community_t *community;
     store_t *store;
+    taskdb_t *taskdb;
+    feed_t *tasks_feed;
+    cases_t *cases;
+    deadlines_t *deadlines;
     void *zctx;
     void *ingest_s, *publish_s, *tasks_s, *alerts_s;
     struct event_base *base;
@@ -194,32 +202,66 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     char err[512];
     (void)sig, (void)what;
     sd_notify(0, "RELOADING=1");
-    directory_t *fresh = directory_load(d->cfg->directory, err, sizeof err);
+    community_t *fresh = community_load(d->cfg->directory, err, sizeof err);
     if (!fresh) {
         log_error("msg=\"reload failed, keeping the running directory\" error=\"%s\"", err);
     } else {
-        ingest_set_directory(d->ingest, fresh);
-        directory_destroy(&d->directory);
-        d->directory = fresh;
-        log_info("msg=\"directory reloaded\" members=%zu grids=%zu",
-                 directory_member_count(fresh), directory_grid_count(fresh));
+        /* Open tasks keep their assignee: only new events see the new community. */
+        ingest_set_community(d->ingest, fresh);
+        cases_set_community(d->cases, fresh);
+        community_destroy(&d->community);
+        d->community = fresh;
+        const directory_t *dir = community_directory(fresh);
+        log_info("msg=\"directory reloaded\" members=%zu grids=%zu routes=%zu",
+                 directory_member_count(dir), directory_grid_count(dir),
+                 routes_count(community_routes(fresh)));
     }
     sd_notify(0, "READY=1");
 }
 
+static uint64_t tasks_head(void *arg)
+{
+    return taskdb_feed_head(arg);
+}
+
+static void after_commit(void *arg)
+{
+    deadlines_arm(((daemon_t *)arg)->deadlines);
+}
+
+/* The task feed, the case loop and its deadline timer. */
+static int start_cases(daemon_t *d)
+{
+    char err[256];
+    d->taskdb = taskdb_new(d->store, err, sizeof err);
+    if (!d->taskdb)
+        return log_error("msg=\"cannot open task store\" error=\"%s\"", err), -1;
+    d->tasks_feed = feed_new(d->base, d->tasks_s, "tasks", tasks_head, d->taskdb);
+    d->cases = d->tasks_feed ? cases_new(d->taskdb, d->tasks_feed, d->community) : NULL;
+    d->deadlines = d->cases ? deadlines_new(d->base, d->store, d->taskdb, d->cases, d->tasks_feed)
+                            : NULL;
+    return d->deadlines ? 0 : -1;
+}
+
 static int start_loop(daemon_t *d)
 {
+    d->base = event_base_new();
+    if (!d->base || event_base_priority_init(d->base, INGEST_PRIORITIES) < 0 || start_cases(d) < 0)
+        return -1;
     ingest_opts_t io = {
         .store = d->store,
-        .directory = d->directory,
+        .community = d->community,
+        .taskdb = d->taskdb,
+        .cases = d->cases,
+        .feed = d->tasks_feed,
+        .committed = after_commit,
+        .committed_arg = d,
+        .allow_clock = d->cfg->testing.allow_clock,
         .stats = &d->stats,
         .batch_max = d->cfg->limits.batch_max,
         .read_budget = d->cfg->limits.read_budget,
         .max_message = d->cfg->limits.max_message,
     };
-    d->base = event_base_new();
-    if (!d->base || event_base_priority_init(d->base, INGEST_PRIORITIES) < 0)
-        return -1;
     d->ingest = ingest_new(d->base, d->ingest_s, d->publish_s, &io);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -235,8 +277,8 @@ static int start(daemon_t *d)
     char err[512];
     store_opts_t so = {d->cfg->store.map_size, d->cfg->store.map_size_max,
                        d->cfg->store.dead_letter_max};
-    d->directory = directory_load(d->cfg->directory, err, sizeof err);
-    if (!d->directory)
+    d->community = community_load(d->cfg->directory, err, sizeof err);
+    if (!d->community)
         return log_error("msg=\"cannot load directory\" error=\"%s\"", err), -1;
     if (mkdir(d->cfg->state_dir, 0750) < 0 && errno != EEXIST)
         return log_error("msg=\"cannot create state dir\" path=%s error=\"%s\"", d->cfg->state_dir,
@@ -251,7 +293,7 @@ static int start(daemon_t *d)
         return log_error("msg=\"cannot write endpoints file\" dir=%s", d->cfg->state_dir), -1;
     log_info("msg=\"ready\" version=%s state_dir=%s events=%llu members=%zu", GB_VERSION,
              d->cfg->state_dir, (unsigned long long)store_head(d->store),
-             directory_member_count(d->directory));
+             directory_member_count(community_directory(d->community)));
     sd_notifyf(0, "READY=1\nSTATUS=serving, %llu events stored\nMAINPID=%d",
                (unsigned long long)store_head(d->store), (int)getpid());
     return 0;
@@ -260,6 +302,10 @@ static int start(daemon_t *d)
 static void stop(daemon_t *d)
 {
     ingest_destroy(&d->ingest);
+    deadlines_destroy(&d->deadlines);
+    cases_destroy(&d->cases);
+    feed_destroy(&d->tasks_feed);
+    taskdb_destroy(&d->taskdb);
     if (d->sig_term)
         event_free(d->sig_term);
     if (d->sig_int)
@@ -275,22 +321,23 @@ static void stop(daemon_t *d)
     if (d->base)
         event_base_free(d->base);
     store_destroy(&d->store);
-    directory_destroy(&d->directory);
+    community_destroy(&d->community);
     config_destroy(&d->cfg);
 }
 
 static int check_config(daemon_t *d)
 {
     char err[512];
-    d->directory = directory_load(d->cfg->directory, err, sizeof err);
-    if (!d->directory) {
+    d->community = community_load(d->cfg->directory, err, sizeof err);
+    if (!d->community) {
         fprintf(stderr, "gridbusd: %s\n", err);
         return 1;
     }
+    const directory_t *dir = community_directory(d->community);
     config_print(d->cfg, stdout);
-    printf("# configuration ok: %s; directory %s: community %s, %zu grids, %zu members\n",
-           d->cfg->source, d->cfg->directory, directory_community_id(d->directory),
-           directory_grid_count(d->directory), directory_member_count(d->directory));
+    printf("# configuration ok: %s; directory %s: community %s, %zu grids, %zu members, %zu routes\n",
+           d->cfg->source, d->cfg->directory, directory_community_id(dir), directory_grid_count(dir),
+           directory_member_count(dir), routes_count(community_routes(d->community)));
     return 0;
 }
 

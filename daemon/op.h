@@ -13,15 +13,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cases.h"
 #include "directory.h"
 #include "event.h"
 #include "stats.h"
 #include "store.h"
+#include "taskdb.h"
 #include "wire.h"
 
 typedef struct {
     store_t *store;
     const directory_t *directory;
+    const community_t *community;
+    taskdb_t *taskdb;
+    cases_t *cases;
+    bool allow_clock;         /* testing.allow_clock: the clock op may set the time */
     msgpack_packer *reply;    /* where the handler packs its reply */
     msgpack_sbuffer *scratch; /* reusable buffer for canonical events and record lists */
     int64_t now;              /* ms since the epoch, the batch's receive time */
@@ -33,6 +39,7 @@ typedef struct {
     uint32_t max_message;     /* frames over this get E_TOO_LARGE */
     uint32_t max_reply;       /* replay stops adding records past this many bytes */
     stats_t *stats;
+    task_t *task_scratch; /* one decoded task for queries */
 } op_ctx_t;
 
 /* One request as read from a socket: its bytes and what framing said about it. */
@@ -56,6 +63,9 @@ int op_dispatch_fire_and_forget(op_ctx_t *ctx, wire_decoder_t *dec, const op_fra
 int op_publish(op_ctx_t *ctx, const msgpack_object *rid, const msgpack_object *event, bool reply);
 
 int op_ping(op_ctx_t *ctx, const wire_request_t *req);
+int op_query(op_ctx_t *ctx, const wire_request_t *req);
+int op_stats(op_ctx_t *ctx, const wire_request_t *req);
+int op_clock(op_ctx_t *ctx, const wire_request_t *req);
 int op_replay(op_ctx_t *ctx, const wire_request_t *req);
 
 /* Packs a nack and keeps the refused input as a dead letter. -1 when the store failed. */

@@ -47,10 +47,11 @@ int op_dispatch_request(op_ctx_t *ctx, wire_decoder_t *dec, const op_frame_t *f)
     case WIRE_OP_REPLAY:
         return op_replay(ctx, &req);
     case WIRE_OP_QUERY:
-        break;
+        return op_query(ctx, &req);
+    case WIRE_OP_CLOCK:
+        return op_clock(ctx, &req);
     }
-    gb_error_set(&err, GB_E_OP, "op: query is not available in this version");
-    return op_refuse(ctx, req.rid, no_id, &err, true);
+    return 0;
 }
 
 int op_dispatch_fire_and_forget(op_ctx_t *ctx, wire_decoder_t *dec, const op_frame_t *f)

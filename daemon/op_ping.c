@@ -6,7 +6,8 @@
 
 int op_ping(op_ctx_t *ctx, const wire_request_t *req)
 {
-    wire_head_t heads[] = {{"events", store_head(ctx->store)}};
+    wire_head_t heads[] = {{"events", store_head(ctx->store)},
+                           {"tasks", taskdb_feed_head(ctx->taskdb)}};
     wire_pack_pong(ctx->reply, req->rid, GB_VERSION, heads, sizeof heads / sizeof heads[0]);
     return 0;
 }

@@ -38,11 +38,44 @@ static bool stream_is(gb_str_t s, const char *name)
     return s.len == strlen(name) && memcmp(s.ptr, name, s.len) == 0;
 }
 
+static int pack_feed_record(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    replay_t *r = arg;
+    if (r->n > 0 && r->buf->size + len > r->max_bytes)
+        return 1;
+    msgpack_sbuffer_write(r->buf, rec, len);
+    r->n++;
+    r->last = seq;
+    return 0;
+}
+
+/* The task feed: records whose topic starts with the filter. `next` moves past records
+ * the filter skipped, so a selective subscriber does not rescan them. */
+static int replay_tasks(op_ctx_t *ctx, const wire_request_t *req)
+{
+    replay_t r = {.max_bytes = ctx->max_reply, .buf = ctx->scratch};
+    uint64_t from = req->from ? req->from : 1, scanned = 0;
+    msgpack_sbuffer_clear(ctx->scratch);
+    long n = taskdb_feed_read(ctx->taskdb, from, req->limit, req->filter.ptr, req->filter.len,
+                              pack_feed_record, &r, &scanned);
+    if (n < 0) {
+        gb_error_t err;
+        gb_error_set(&err, GB_E_STORAGE, "replay: %s", store_error(ctx->store));
+        return op_refuse(ctx, req->rid, (gb_str_t){NULL, 0}, &err, true);
+    }
+    uint64_t next = r.n ? r.last + 1 : (scanned ? scanned + 1 : from);
+    wire_pack_records_begin(ctx->reply, req->rid, next, taskdb_feed_head(ctx->taskdb), r.n);
+    ctx->reply->callback(ctx->reply->data, ctx->scratch->data, ctx->scratch->size);
+    return 0;
+}
+
 int op_replay(op_ctx_t *ctx, const wire_request_t *req)
 {
     gb_error_t err;
+    if (stream_is(req->stream, "tasks"))
+        return replay_tasks(ctx, req);
     if (!stream_is(req->stream, "events")) {
-        gb_error_set(&err, GB_E_SCHEMA, "stream: unknown stream '%.*s' (known: events)",
+        gb_error_set(&err, GB_E_SCHEMA, "stream: unknown stream '%.*s' (known: events, tasks)",
                      (int)(req->stream.len > 32 ? 32 : req->stream.len), req->stream.ptr);
         return op_refuse(ctx, req->rid, (gb_str_t){NULL, 0}, &err, true);
     }

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "be64.h"
+
 #define REC_HEAD 8
 
 struct store {
@@ -29,32 +31,25 @@ struct store {
     uint64_t dead_head; /* last committed dead-letter key */
     uint64_t map_size, map_size_max;
     uint32_t dead_letter_max;
+    store_rc_t last_failure;
     char error[256];
 };
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 static store_rc_t fail(store_t *self, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL) {
         snprintf(self->error, sizeof self->error, "%s: map full at %llu bytes", what,
                  (unsigned long long)self->map_size);
-        return STORE_FULL;
+        return self->last_failure = STORE_FULL;
     }
     snprintf(self->error, sizeof self->error, "%s: %s", what, mdb_strerror(rc));
-    return STORE_ERROR;
+    return self->last_failure = STORE_ERROR;
+}
+
+store_rc_t store_last_failure(const store_t *self)
+{
+    return self->last_failure;
 }
 
 const char *store_error(const store_t *self)
@@ -71,7 +66,7 @@ static int last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
     if (rc)
         return rc;
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    *out = rc == 0 && k.mv_size == 8 ? get_be64(k.mv_data) : 0;
+    *out = rc == 0 && k.mv_size == 8 ? be64_get(k.mv_data) : 0;
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -82,16 +77,16 @@ static int check_schema(store_t *self, MDB_txn *txn)
     unsigned char ver[8];
     int rc = mdb_get(txn, self->meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        put_be64(ver, STORE_SCHEMA_VERSION);
+        be64_put(ver, STORE_SCHEMA_VERSION);
         v.mv_size = 8, v.mv_data = ver;
         return mdb_put(txn, self->meta, &k, &v, 0);
     }
     if (rc)
         return rc;
-    if (v.mv_size != 8 || get_be64(v.mv_data) != STORE_SCHEMA_VERSION) {
+    if (v.mv_size != 8 || be64_get(v.mv_data) != STORE_SCHEMA_VERSION) {
         snprintf(self->error, sizeof self->error,
                  "state was written by an incompatible gridbusd (schema %llu, this one reads %d)",
-                 v.mv_size == 8 ? (unsigned long long)get_be64(v.mv_data) : 0ULL,
+                 v.mv_size == 8 ? (unsigned long long)be64_get(v.mv_data) : 0ULL,
                  STORE_SCHEMA_VERSION);
         return -1;
     }
@@ -132,7 +127,7 @@ static int open_env(store_t *self, const char *dir)
         snprintf(self->error, sizeof self->error, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, 8)) ||
+    if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, 16)) ||
         (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
         (rc = mdb_env_open(self->env, dir, MDB_NORDAHEAD, 0640))) {
         snprintf(self->error, sizeof self->error, "%s: %s", dir, mdb_strerror(rc));
@@ -195,7 +190,7 @@ static store_rc_t same_as_logged(store_t *self, MDB_txn *txn, uint64_t seq, cons
 {
     unsigned char key[8];
     MDB_val k = {8, key}, v;
-    put_be64(key, seq);
+    be64_put(key, seq);
     int rc = mdb_get(txn, self->log, &k, &v);
     if (rc)
         return fail(self, rc, "read logged event");
@@ -209,10 +204,10 @@ store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t re
 {
     unsigned char key[8];
     MDB_val idk = {id_len, (void *)id}, seqv = {8, key}, rec;
-    put_be64(key, self->next);
+    be64_put(key, self->next);
     int rc = mdb_put(self->txn, self->ids, &idk, &seqv, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
-        *seq = get_be64(seqv.mv_data); /* LMDB returns the existing value */
+        *seq = be64_get(seqv.mv_data); /* LMDB returns the existing value */
         return same_as_logged(self, self->txn, *seq, event, event_len);
     }
     if (rc)
@@ -221,7 +216,7 @@ store_rc_t store_append(store_t *self, const char *id, size_t id_len, int64_t re
     rec.mv_size = REC_HEAD + event_len;
     if ((rc = mdb_put(self->txn, self->log, &k, &rec, MDB_APPEND | MDB_RESERVE)))
         return fail(self, rc, "append event");
-    put_be64(rec.mv_data, (uint64_t)received_at);
+    be64_put(rec.mv_data, (uint64_t)received_at);
     memcpy((char *)rec.mv_data + REC_HEAD, event, event_len);
     *seq = self->next++;
     return STORE_OK;
@@ -262,12 +257,12 @@ store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
            le = clamp(strlen(d->error), DEAD_FIELD_MAX), li = d->input_len;
     unsigned char key[8];
     MDB_val k = {8, key}, v = {DEAD_HEAD + ls + lc + le + li, NULL};
-    put_be64(key, self->dead_next);
+    be64_put(key, self->dead_next);
     int rc = mdb_put(self->txn, self->dead, &k, &v, MDB_APPEND | MDB_RESERVE);
     if (rc)
         return fail(self, rc, "dead letter");
     unsigned char *p = v.mv_data;
-    put_be64(p, (uint64_t)d->at);
+    be64_put(p, (uint64_t)d->at);
     p[8] = (unsigned char)(ls >> 8), p[9] = (unsigned char)ls;
     p[10] = (unsigned char)(lc >> 8), p[11] = (unsigned char)lc;
     p[12] = (unsigned char)(le >> 8), p[13] = (unsigned char)le;
@@ -320,6 +315,21 @@ int store_grow(store_t *self)
     return 0;
 }
 
+MDB_env *store_env(store_t *self)
+{
+    return self->env;
+}
+
+MDB_txn *store_txn(store_t *self)
+{
+    return self->txn;
+}
+
+store_rc_t store_fail(store_t *self, int mdb_rc, const char *what)
+{
+    return fail(self, mdb_rc, what);
+}
+
 uint64_t store_head(const store_t *self)
 {
     /* Inside a batch its own appends count: replies leave only after the commit. */
@@ -344,7 +354,7 @@ uint64_t store_dead_count(store_t *self)
 
 /* Reads run inside the batch's write transaction when one is open: LMDB allows one
  * transaction per thread, and the batch's own appends should be visible to it. */
-static int read_begin(store_t *self, MDB_txn **txn)
+int store_read_begin(store_t *self, MDB_txn **txn)
 {
     if (self->txn) {
         *txn = self->txn;
@@ -353,7 +363,7 @@ static int read_begin(store_t *self, MDB_txn **txn)
     return mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
 }
 
-static void read_end(store_t *self, MDB_txn *txn)
+void store_read_end(store_t *self, MDB_txn *txn)
 {
     if (txn != self->txn)
         mdb_txn_abort(txn);
@@ -366,23 +376,23 @@ long store_read_events(store_t *self, uint64_t from, uint32_t limit, store_event
     unsigned char key[8];
     MDB_val k = {8, key}, v;
     long n = 0;
-    put_be64(key, from);
-    if (read_begin(self, &txn))
+    be64_put(key, from);
+    if (store_read_begin(self, &txn))
         return -1;
     if (mdb_cursor_open(txn, self->log, &cur)) {
-        read_end(self, txn);
+        store_read_end(self, txn);
         return -1;
     }
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     for (; rc == 0 && (uint32_t)n < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        store_event_t ev = {get_be64(k.mv_data), (int64_t)get_be64(v.mv_data),
+        store_event_t ev = {be64_get(k.mv_data), (int64_t)be64_get(v.mv_data),
                             (char *)v.mv_data + REC_HEAD, v.mv_size - REC_HEAD};
         n++;
         if (fn(arg, &ev))
             break;
     }
     mdb_cursor_close(cur);
-    read_end(self, txn);
+    store_read_end(self, txn);
     return n;
 }
 
@@ -391,18 +401,18 @@ store_rc_t store_match(store_t *self, const char *id, size_t id_len, const void 
 {
     MDB_txn *txn;
     MDB_val k = {id_len, (void *)id}, v;
-    int rc = read_begin(self, &txn);
+    int rc = store_read_begin(self, &txn);
     if (rc)
         return fail(self, rc, "begin read");
     store_rc_t result = STORE_OK;
     rc = mdb_get(txn, self->ids, &k, &v);
     if (rc == 0) {
-        *seq = get_be64(v.mv_data);
+        *seq = be64_get(v.mv_data);
         result = same_as_logged(self, txn, *seq, event, event_len);
     } else if (rc != MDB_NOTFOUND) {
         result = fail(self, rc, "look up id");
     }
-    read_end(self, txn);
+    store_read_end(self, txn);
     return result;
 }
 
@@ -410,12 +420,12 @@ int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq)
 {
     MDB_txn *txn;
     MDB_val k = {id_len, (void *)id}, v;
-    if (read_begin(self, &txn))
+    if (store_read_begin(self, &txn))
         return -1;
     int rc = mdb_get(txn, self->ids, &k, &v);
     if (rc == 0)
-        *seq = get_be64(v.mv_data);
-    read_end(self, txn);
+        *seq = be64_get(v.mv_data);
+    store_read_end(self, txn);
     return rc == 0 ? 0 : -1;
 }
 
@@ -430,7 +440,7 @@ static int decode_dead(const MDB_val *v, store_dead_t *d, char *buf, size_t bufl
     if (DEAD_HEAD + ls + lc + le + li != v->mv_size || ls + lc + le + 3 > buflen)
         return -1;
     const char *s = (const char *)p + DEAD_HEAD;
-    d->at = (int64_t)get_be64(p);
+    d->at = (int64_t)be64_get(p);
     d->source = memcpy(buf, s, ls), buf[ls] = 0, buf += ls + 1, s += ls;
     d->code = memcpy(buf, s, lc), buf[lc] = 0, buf += lc + 1, s += lc;
     d->error = memcpy(buf, s, le), buf[le] = 0, s += le;

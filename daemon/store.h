@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <lmdb.h>
 
 #define STORE_SCHEMA_VERSION 1
 
@@ -60,6 +61,9 @@ void store_destroy(store_t **self_p);
 /* The reason of the last failure; never freed by the caller. */
 const char *store_error(const store_t *self);
 
+/* The kind of the last failure (STORE_FULL or STORE_ERROR), for callers that only saw -1. */
+store_rc_t store_last_failure(const store_t *self);
+
 /* Opens the batch's write transaction. */
 store_rc_t store_begin(store_t *self);
 
@@ -99,5 +103,14 @@ int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq);
 /* Calls fn for every dead letter, oldest first (for tests and ops). */
 typedef int (*store_dead_fn)(void *arg, const store_dead_t *dead);
 long store_read_dead(store_t *self, store_dead_fn fn, void *arg);
+
+/* For modules that keep their own databases in the same environment and batch (taskdb):
+ * the environment, the batch's write transaction (NULL between batches), a read
+ * transaction that is the batch's own when one is open, and the error setter. */
+MDB_env *store_env(store_t *self);
+MDB_txn *store_txn(store_t *self);
+int store_read_begin(store_t *self, MDB_txn **txn);
+void store_read_end(store_t *self, MDB_txn *txn);
+store_rc_t store_fail(store_t *self, int mdb_rc, const char *what);
 
 #endif

@@ -183,6 +183,64 @@ static int decode_replay(const msgpack_object *root, wire_request_t *req, gb_err
     return 0;
 }
 
+/* An optional string field: absent is fine, another type is E_SCHEMA. */
+static int opt_str(const msgpack_object *root, const char *key, gb_str_t *out, gb_error_t *err)
+{
+    const msgpack_object *v = event_map_get(root, key);
+    if (v && wire_get_str(root, key, out) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be a string", key);
+    return 0;
+}
+
+static const char *const query_names[] = {"task", "tasks", "stats"};
+
+static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_error_t *err)
+{
+    gb_str_t what = {NULL, 0};
+    const msgpack_object *overdue = event_map_get(root, "overdue");
+    q->limit = WIRE_QUERY_LIMIT_DEFAULT;
+    if (wire_get_str(root, "what", &what) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats");
+    size_t i = 0;
+    while (i < 3 && !(strlen(query_names[i]) == what.len && !memcmp(query_names[i], what.ptr, what.len)))
+        i++;
+    if (i == 3)
+        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats");
+    q->what = (wire_query_t)i;
+    if (opt_str(root, "id", &q->id, err) < 0 || opt_str(root, "grid", &q->grid, err) < 0 ||
+        opt_str(root, "assignee", &q->assignee, err) < 0 ||
+        opt_str(root, "status", &q->status, err) < 0 || opt_str(root, "month", &q->month, err) < 0)
+        return -1;
+    if (overdue && overdue->type != MSGPACK_OBJECT_BOOLEAN)
+        return gb_error_set(err, GB_E_SCHEMA, "overdue: must be true or false");
+    q->overdue = overdue && overdue->via.boolean;
+    if (event_map_get(root, "after") && wire_get_u64(root, "after", &q->after) < 0)
+        return gb_error_set(err, GB_E_SCHEMA, "after: must be an integer >= 0");
+    if (event_map_get(root, "limit")) {
+        uint64_t n;
+        if (wire_get_u64(root, "limit", &n) < 0 || n < 1 || n > WIRE_QUERY_LIMIT_MAX)
+            return gb_error_set(err, GB_E_SCHEMA, "limit: must be an integer from 1 to %d",
+                                WIRE_QUERY_LIMIT_MAX);
+        q->limit = (uint32_t)n;
+    }
+    if (q->what == WIRE_Q_TASK && !q->id.len)
+        return gb_error_set(err, GB_E_SCHEMA, "id: required for what=task");
+    if (q->what == WIRE_Q_STATS && q->month.len != 7)
+        return gb_error_set(err, GB_E_SCHEMA, "month: required for what=stats, as YYYY-MM");
+    return 0;
+}
+
+static int decode_clock(const msgpack_object *root, wire_request_t *req, gb_error_t *err)
+{
+    uint64_t set = 0;
+    if (event_map_get(root, "set") &&
+        (wire_get_u64(root, "set", &set) < 0 || set < (uint64_t)SCHEMA_TIME_MIN ||
+         set > (uint64_t)SCHEMA_TIME_MAX))
+        return gb_error_set(err, GB_E_SCHEMA, "set: must be a time in ms since the epoch");
+    req->clock_set = (int64_t)set;
+    return 0;
+}
+
 static const struct {
     const char *name;
     wire_op_t op;
@@ -191,6 +249,7 @@ static const struct {
     {"ping", WIRE_OP_PING},
     {"replay", WIRE_OP_REPLAY},
     {"query", WIRE_OP_QUERY},
+    {"clock", WIRE_OP_CLOCK},
 };
 
 static int decode_op(const msgpack_object *root, wire_request_t *req, gb_error_t *err)
@@ -228,8 +287,11 @@ int wire_decode_request(wire_decoder_t *d, const void *buf, size_t len, wire_req
         return 0;
     case WIRE_OP_REPLAY:
         return decode_replay(req->root, req, err);
-    case WIRE_OP_PING:
     case WIRE_OP_QUERY:
+        return decode_query(req->root, &req->query, err);
+    case WIRE_OP_CLOCK:
+        return decode_clock(req->root, req, err);
+    case WIRE_OP_PING:
         return 0;
     }
     return 0;
@@ -243,6 +305,7 @@ static const struct {
     {"nack", WIRE_REPLY_NACK},
     {"pong", WIRE_REPLY_PONG},
     {"records", WIRE_REPLY_RECORDS},
+    {"result", WIRE_REPLY_RESULT},
 };
 
 static int decode_reply_fields(const msgpack_object *root, wire_reply_t *rep, gb_error_t *err)
@@ -267,6 +330,8 @@ static int decode_reply_fields(const msgpack_object *root, wire_reply_t *rep, gb
     case WIRE_REPLY_PONG:
         wire_get_str(root, "version", &rep->version);
         rep->heads = event_map_get(root, "heads");
+        return 0;
+    case WIRE_REPLY_RESULT:
         return 0;
     case WIRE_REPLY_RECORDS:
         rep->records = event_map_get(root, "records");
@@ -374,6 +439,47 @@ void wire_pack_records_begin(msgpack_packer *pk, const msgpack_object *rid, uint
     msgpack_pack_uint64(pk, head);
     wire_pack_cstr(pk, "records");
     msgpack_pack_array(pk, n);
+}
+
+void wire_pack_result_begin(msgpack_packer *pk, const msgpack_object *rid, uint32_t n)
+{
+    pack_reply_head(pk, rid, "result", n);
+}
+
+static void pack_opt(msgpack_packer *pk, const char *key, gb_str_t v)
+{
+    if (!v.len)
+        return;
+    wire_pack_cstr(pk, key);
+    wire_pack_str(pk, v);
+}
+
+void wire_pack_query(msgpack_packer *pk, uint64_t rid, const wire_query_args_t *q)
+{
+    uint32_t n = 3 + !!q->id.len + !!q->grid.len + !!q->assignee.len + !!q->status.len +
+                 !!q->month.len + q->overdue + !!q->after + !!q->limit;
+    msgpack_pack_map(pk, n);
+    wire_pack_cstr(pk, "op"), wire_pack_cstr(pk, "query");
+    wire_pack_cstr(pk, "rid"), msgpack_pack_uint64(pk, rid);
+    wire_pack_cstr(pk, "what"), wire_pack_cstr(pk, query_names[q->what]);
+    pack_opt(pk, "id", q->id), pack_opt(pk, "grid", q->grid);
+    pack_opt(pk, "assignee", q->assignee), pack_opt(pk, "status", q->status);
+    pack_opt(pk, "month", q->month);
+    if (q->overdue)
+        wire_pack_cstr(pk, "overdue"), msgpack_pack_true(pk);
+    if (q->after)
+        wire_pack_cstr(pk, "after"), msgpack_pack_uint64(pk, q->after);
+    if (q->limit)
+        wire_pack_cstr(pk, "limit"), msgpack_pack_uint32(pk, q->limit);
+}
+
+void wire_pack_clock(msgpack_packer *pk, uint64_t rid, int64_t set_ms)
+{
+    msgpack_pack_map(pk, set_ms ? 3 : 2);
+    wire_pack_cstr(pk, "op"), wire_pack_cstr(pk, "clock");
+    wire_pack_cstr(pk, "rid"), msgpack_pack_uint64(pk, rid);
+    if (set_ms)
+        wire_pack_cstr(pk, "set"), msgpack_pack_int64(pk, set_ms);
 }
 
 void wire_pack_publish(msgpack_packer *pk, uint64_t rid, const void *event, size_t event_len)

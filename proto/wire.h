@@ -20,9 +20,36 @@
 #define WIRE_REPLAY_LIMIT_MAX 1000
 #define WIRE_REPLAY_LIMIT_DEFAULT 100
 
-typedef enum { WIRE_OP_PUBLISH, WIRE_OP_PING, WIRE_OP_REPLAY, WIRE_OP_QUERY } wire_op_t;
+typedef enum {
+    WIRE_OP_PUBLISH,
+    WIRE_OP_PING,
+    WIRE_OP_REPLAY,
+    WIRE_OP_QUERY,
+    WIRE_OP_CLOCK
+} wire_op_t;
 
-typedef enum { WIRE_REPLY_ACK, WIRE_REPLY_NACK, WIRE_REPLY_PONG, WIRE_REPLY_RECORDS } wire_reply_op_t;
+typedef enum {
+    WIRE_REPLY_ACK,
+    WIRE_REPLY_NACK,
+    WIRE_REPLY_PONG,
+    WIRE_REPLY_RECORDS,
+    WIRE_REPLY_RESULT
+} wire_reply_op_t;
+
+#define WIRE_QUERY_LIMIT_MAX 500
+#define WIRE_QUERY_LIMIT_DEFAULT 50
+
+/* What a query asks for (PROTOCOL.md, "query"). */
+typedef enum { WIRE_Q_TASK, WIRE_Q_TASKS, WIRE_Q_STATS } wire_query_t;
+
+typedef struct {
+    wire_query_t what;
+    gb_str_t id;                            /* task */
+    gb_str_t grid, assignee, status, month; /* tasks (grid, assignee, status), stats (month, grid, assignee) */
+    bool overdue;                           /* tasks: only overdue ones */
+    uint64_t after;                         /* tasks: paging cursor, a task seq */
+    uint32_t limit;
+} wire_query_args_t;
 
 typedef struct wire_decoder wire_decoder_t;
 
@@ -36,6 +63,10 @@ typedef struct {
     gb_str_t stream, filter;
     uint64_t from;
     uint32_t limit;
+    /* query */
+    wire_query_args_t query;
+    /* clock (test daemons only): set the clock to this ms, 0 = only read it */
+    int64_t clock_set;
 } wire_request_t;
 
 typedef struct {
@@ -59,6 +90,7 @@ typedef struct {
     /* records */
     const msgpack_object *records; /* array */
     uint64_t next, head;
+    /* result: the reply map itself (task, tasks, next, stats, now) */
 } wire_reply_t;
 
 wire_decoder_t *wire_decoder_new(void);
@@ -89,9 +121,15 @@ void wire_pack_pong(msgpack_packer *pk, const msgpack_object *rid, const char *v
 void wire_pack_records_begin(msgpack_packer *pk, const msgpack_object *rid, uint64_t next,
                              uint64_t head, uint32_t n);
 
+/* Opens a result reply with n more fields, which the caller packs as key, value pairs. */
+void wire_pack_result_begin(msgpack_packer *pk, const msgpack_object *rid, uint32_t n);
+
 /* Requests (client side). rid is a client-chosen correlation number. */
 void wire_pack_publish(msgpack_packer *pk, uint64_t rid, const void *event, size_t event_len);
 void wire_pack_ping(msgpack_packer *pk, uint64_t rid);
+/* A query: args fields left {NULL, 0} / 0 / false are not sent. */
+void wire_pack_query(msgpack_packer *pk, uint64_t rid, const wire_query_args_t *args);
+void wire_pack_clock(msgpack_packer *pk, uint64_t rid, int64_t set_ms);
 void wire_pack_replay(msgpack_packer *pk, uint64_t rid, const char *stream, uint64_t from,
                       uint32_t limit, const char *filter);
 

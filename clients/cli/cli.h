@@ -5,7 +5,8 @@
  * Every command is one function `cmd_NAME(argc, argv, opts)` in cmd_NAME.c that returns
  * the process exit code, so main.c only parses the global options and dispatches. The exit
  * codes are the CLI's contract with scripts: 0 all acked, 1 something was refused (by the
- * daemon, or locally by the same schema rules), 2 usage, 3 transport or timeout.
+ * daemon, or locally by the same schema rules), 2 usage (or a local file that cannot be
+ * used, such as tail's cursor), 3 transport or timeout.
  */
 #ifndef GB_CLI_H
 #define GB_CLI_H
@@ -54,5 +55,10 @@ int cmd_publish(int argc, char **argv, const cli_opts_t *opts);
 int cmd_publish_json(gridbus_t *client, const char *const defaults[3]);
 int cmd_ping(int argc, char **argv, const cli_opts_t *opts);
 int cmd_replay(int argc, char **argv, const cli_opts_t *opts);
+int cmd_tail(int argc, char **argv, const cli_opts_t *opts);
+int cmd_task(int argc, char **argv, const cli_opts_t *opts);
+int cmd_tasks(int argc, char **argv, const cli_opts_t *opts);
+int cmd_stats(int argc, char **argv, const cli_opts_t *opts);
+int cmd_clock(int argc, char **argv, const cli_opts_t *opts);
 
 #endif

@@ -6,8 +6,8 @@
  * result N on line N: each input gets a slot, the completion callback fills it, and the
  * longest finished prefix is printed as soon as it is complete. A line that cannot be
  * sent (not JSON, not an object, no usable id) gets its error in its slot at once and the
- * rest carry on. JSON becomes msgpack generically (jsonmp.c): the daemon, not the CLI,
- * judges the fields.
+ * rest carry on. JSON becomes msgpack generically (libgridbus's jsonmp): the daemon, not
+ * the CLI, judges the fields.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,10 +151,7 @@ static json_t *parse_line(run_t *run, size_t index, size_t line, const char *tex
 static void send_event(run_t *run, gridbus_t *client, size_t index, size_t line, json_t *j)
 {
     msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    jsonmp_pack(&pk, j);
+    jsonmp_pack_sbuffer(j, &sb);
     ticket_t *t = malloc(sizeof *t);
     if (t)
         *t = (ticket_t){run, index, line};

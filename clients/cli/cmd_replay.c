@@ -16,9 +16,10 @@
 static const char usage_text[] =
     "usage: gridbus replay STREAM [--from N] [--limit K] [--filter PREFIX]\n"
     "\n"
-    "Prints the records of STREAM (events) from seq N (default 1) as JSON lines, at most K\n"
-    "of them (default: up to the stream's head), e.g.\n"
-    "{\"seq\":1,\"received_at\":..,\"event\":{..}}.\n"
+    "Prints the records of STREAM (events, tasks) from seq N (default 1) as JSON lines, at\n"
+    "most K of them (default: up to the stream's head), e.g.\n"
+    "{\"seq\":1,\"received_at\":..,\"event\":{..}} for events. For tasks, --filter keeps the\n"
+    "records whose topic starts with PREFIX (task/g1/); `gridbus tail` follows a feed.\n"
     "exit status: 0 done, 1 refused, 2 usage error, 3 transport error or timeout.\n";
 
 typedef struct {

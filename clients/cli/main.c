@@ -23,7 +23,15 @@ static const char usage_text[] =
     "  publish TYPE --by ID [key=value ...]   publish one event, print its ack\n"
     "  publish --json                          publish JSON lines from stdin, pipelined\n"
     "  ping                                    print the daemon's pong\n"
-    "  replay events [--from N] [--limit K]    print stored records as JSON lines\n"
+    "  replay STREAM [--from N] [--limit K]    print stored records as JSON lines\n"
+    "  tail tasks [--filter P] [--cursor FILE] follow the task feed as JSON lines, each\n"
+    "                                          record once, in order, resuming from FILE\n"
+    "  task STEP ID --by ID [...]              accept, progress, complete, return or verify\n"
+    "                                          a task; `task show ID` prints it\n"
+    "  tasks [--grid G] [--assignee M] [--status S] [--overdue]\n"
+    "                                          list tasks as JSON lines\n"
+    "  stats --month YYYY-MM [--grid G]        a month's figures as one JSON object\n"
+    "  clock [--set MS]                        the daemon's clock (set: test daemons only)\n"
     "\n"
     "options:\n"
     "  --endpoint E   ingest endpoint (default: $GRIDBUS_ENDPOINT, else " GRIDBUS_ENDPOINT_DEFAULT
@@ -60,6 +68,7 @@ int cli_exit_for(gridbus_status_t status)
     case GRIDBUS_ENACK:
         return CLI_EXIT_REFUSED;
     case GRIDBUS_EINVAL:
+    case GRIDBUS_EIO: /* a local file (tail's cursor) that cannot be used */
         return CLI_EXIT_USAGE;
     case GRIDBUS_ETIMEOUT:
     case GRIDBUS_ETRANSPORT:
@@ -116,9 +125,8 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv, const cli_opts_t *opts);
 } commands[] = {
-    {"publish", cmd_publish},
-    {"ping", cmd_ping},
-    {"replay", cmd_replay},
+    {"publish", cmd_publish}, {"ping", cmd_ping},   {"replay", cmd_replay}, {"tail", cmd_tail},
+    {"task", cmd_task},       {"tasks", cmd_tasks}, {"stats", cmd_stats},   {"clock", cmd_clock},
 };
 
 static int dispatch(int argc, char **argv, const cli_opts_t *opts)

@@ -1,13 +1,13 @@
 /*
  * client: gridbus_t, one DEALER connection to gridbusd's ingest endpoint.
  *
- * Every request (publish, ping, replay) goes through one ring of pending requests kept in
- * send order, so blocking calls are just "send, then pump until mine completes" and
- * pipelining is the same pump with a window. Replies are matched to publishes by the event
- * id the ack or nack carries (at most one publish per id is in flight, so the match is
- * unique; a re-send keeps its rid, so a rid that differs marks a stale reply), and to
- * other requests by their rid. On a timeout the socket is thrown away and
- * a new one re-sends everything still pending, in the original order (the lazy pirate
+ * Every request (publish, ping, replay, and query.c's look-ups) goes through one ring of
+ * pending requests kept in send order, so blocking calls are just "send, then pump until
+ * mine completes" and pipelining is the same pump with a window. Replies are matched to
+ * publishes by the event id the ack or nack carries (at most one publish per id is in
+ * flight, so the match is unique; a re-send keeps its rid, so a rid that differs marks a
+ * stale reply), and to other requests by their rid. On a timeout the socket is thrown away
+ * and a new one re-sends everything still pending, in the original order (the lazy pirate
  * pattern): a stale connection's queue cannot pile up, and a publish re-sent after it was
  * stored is acked again with dup:true, so re-sending is always safe. Each request fails
  * with E_TIMEOUT after `retries` re-sends. Decoding and packing are proto's (wire.h): this
@@ -23,13 +23,14 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "client_int.h"
 #include "event.h"
 #include "wire.h"
 
 /* Replies read per pump step before deadlines are looked at again. */
 #define DRAIN_MAX 4096
 
-typedef enum { REQ_PUBLISH, REQ_PING, REQ_REPLAY } req_kind_t;
+typedef enum { REQ_PUBLISH, REQ_PING, REQ_REPLAY, REQ_QUERY } req_kind_t;
 
 typedef struct {
     bool live;
@@ -56,6 +57,7 @@ struct gridbus {
     wire_decoder_t *dec;   /* replies */
     wire_decoder_t *evdec; /* events handed to gridbus_send, to read their id */
     msgpack_sbuffer sbuf;  /* scratch for packing */
+    msgpack_sbuffer kept;  /* a part of a result handed out (client_keep) */
     char *reply;           /* last pong or records frame */
     size_t reply_len, reply_cap;
     char bad_reply[120]; /* why the last undecodable reply was dropped */
@@ -75,10 +77,10 @@ typedef struct {
     char msg[320];
 } sync_t;
 
-static const char *status_code(gridbus_status_t s)
+const char *client_status_code(gridbus_status_t s)
 {
-    static const char *const names[] = {"OK",          "E_NACK",  "E_TIMEOUT",
-                                        "E_TRANSPORT", "E_PROTO", "E_INVAL"};
+    static const char *const names[] = {"OK",      "E_NACK",  "E_TIMEOUT", "E_TRANSPORT",
+                                        "E_PROTO", "E_INVAL", "E_IO"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "E_UNKNOWN";
 }
 
@@ -89,12 +91,11 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 4, 5))) static int
-client_fail(gridbus_t *self, gridbus_status_t status, const char *code, const char *fmt, ...)
+int client_fail(gridbus_t *self, gridbus_status_t status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     self->status = status;
-    snprintf(self->code, sizeof self->code, "%s", code ? code : status_code(status));
+    snprintf(self->code, sizeof self->code, "%s", code ? code : client_status_code(status));
     va_start(ap, fmt);
     vsnprintf(self->msg, sizeof self->msg, fmt, ap);
     va_end(ap);
@@ -120,6 +121,7 @@ gridbus_t *gridbus_new(void)
     self->dec = wire_decoder_new();
     self->evdec = wire_decoder_new();
     msgpack_sbuffer_init(&self->sbuf);
+    msgpack_sbuffer_init(&self->kept);
     if (!self->ctx || !self->ring || !self->dec || !self->evdec)
         gridbus_destroy(&self);
     return self;
@@ -148,6 +150,7 @@ void gridbus_destroy(gridbus_t **self_p)
     wire_decoder_destroy(&self->dec);
     wire_decoder_destroy(&self->evdec);
     msgpack_sbuffer_destroy(&self->sbuf);
+    msgpack_sbuffer_destroy(&self->kept);
     free(self->endpoint);
     free(self->reply);
     free(self);
@@ -290,7 +293,7 @@ static void pending_complete(gridbus_t *self, pending_t *p, const gridbus_result
 static void pending_fail(gridbus_t *self, pending_t *p, gridbus_status_t status,
                          const char *message)
 {
-    gridbus_result_t r = {.status = status, .code = status_code(status), .message = message};
+    gridbus_result_t r = {.status = status, .code = client_status_code(status), .message = message};
     pending_complete(self, p, &r);
 }
 
@@ -412,6 +415,7 @@ static void on_frame(gridbus_t *self, const void *buf, size_t len)
         break;
     case WIRE_REPLY_PONG:
     case WIRE_REPLY_RECORDS:
+    case WIRE_REPLY_RESULT:
         on_answer(self, &rep, buf, len);
         break;
     }
@@ -639,22 +643,20 @@ int gridbus_ping(gridbus_t *self, gridbus_pong_t *pong)
     return 0;
 }
 
-/* Hands each record of rep to record() as packed msgpack. */
-static void replay_records(gridbus_t *self, const wire_reply_t *rep, gridbus_record_fn *record,
-                           void *arg)
+void client_each(gridbus_t *self, const msgpack_object *array, gridbus_record_fn *fn, void *arg)
 {
-    if (!rep->records || rep->records->type != MSGPACK_OBJECT_ARRAY || !record)
+    if (!array || array->type != MSGPACK_OBJECT_ARRAY || !fn)
         return;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    const msgpack_object_array *a = &rep->records->via.array;
+    const msgpack_object_array *a = &array->via.array;
     for (uint32_t i = 0; i < a->size; i++) {
         msgpack_sbuffer_clear(&buf);
         msgpack_pack_object(&pk, a->ptr[i]);
         self->in_callback = true;
-        record(buf.data, buf.size, arg);
+        fn(buf.data, buf.size, arg);
         self->in_callback = false;
     }
     msgpack_sbuffer_destroy(&buf);
@@ -679,7 +681,7 @@ int gridbus_replay(gridbus_t *self, const char *stream, uint64_t from, uint32_t 
         return -1;
     if (rep.op != WIRE_REPLY_RECORDS)
         return client_fail(self, GRIDBUS_EPROTO, NULL, "replay: the reply is not records");
-    replay_records(self, &rep, record, arg);
+    client_each(self, rep.records, record, arg);
     if (next)
         *next = rep.next;
     if (head)
@@ -692,4 +694,27 @@ const void *gridbus_last_reply(const gridbus_t *self, size_t *len)
     if (len)
         *len = self->reply_len;
     return self->reply_len ? self->reply : NULL;
+}
+
+/* ---- for the other modules of the library (client_int.h) --------------------------- */
+
+int client_call(gridbus_t *self, client_pack_fn *pack, const void *arg, wire_reply_t *rep)
+{
+    msgpack_packer pk;
+    if (check_usable(self) < 0)
+        return -1;
+    uint64_t rid = self->next_rid++;
+    packer_reset(self, &pk);
+    pack(&pk, rid, arg);
+    return request(self, REQ_QUERY, rid, rep);
+}
+
+void client_keep(gridbus_t *self, const msgpack_object *obj, const void **data, size_t *len)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&self->kept);
+    msgpack_packer_init(&pk, &self->kept, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *obj);
+    *data = self->kept.data;
+    *len = self->kept.size;
 }

@@ -1,9 +1,14 @@
 /*
  * gridbus.h: libgridbus, the C client of the gridbus daemon (installed as <gridbus.h>).
  *
- * Three small classes, each a module of its own:
+ * Four small classes, each a module of its own:
  *   gridbus_t        (client.c)       a DEALER connection to gridbusd's ingest endpoint:
  *                                     publish with ack, blocking or pipelined, ping, replay;
+ *                    (query.c)        and its look-ups: a task, lists of tasks, a month's
+ *                                     statistics, the daemon's clock;
+ *   gridbus_sub_t    (subscriber.c)   a subscriber to a feed (tasks; later alerts) that
+ *                                     keeps a cursor in a file and delivers every record
+ *                                     once, in order, replaying what the feed dropped;
  *   gridbus_event_t  (event_build.c)  builds a v1 event from strings (a CLI's key=value
  *                                     arguments), coercing each value by the schema;
  *   gridbus_id_*     (ids.c)          time-ordered, unique event ids.
@@ -50,6 +55,7 @@ typedef enum {
     GRIDBUS_ETRANSPORT, /* the socket failed ("E_TRANSPORT") */
     GRIDBUS_EPROTO,     /* a reply that does not follow the contract ("E_PROTO") */
     GRIDBUS_EINVAL,     /* a bad argument, found before anything was sent ("E_INVAL") */
+    GRIDBUS_EIO,        /* a local file could not be read or written ("E_IO") */
 } gridbus_status_t;
 
 /* The library's version, "0.1.0". */
@@ -153,6 +159,149 @@ GB_EXPORT const void *gridbus_last_reply(const gridbus_t *self, size_t *len);
 GB_EXPORT gridbus_status_t gridbus_status(const gridbus_t *self);
 GB_EXPORT const char *gridbus_errcode(const gridbus_t *self);
 GB_EXPORT const char *gridbus_error(const gridbus_t *self);
+
+/* ------------------------------------------------------------------------------------ */
+/* gridbus_t: queries (query.c)                                                          */
+
+/* Looks up one task ("t-12") with its history. 0 and *task set to the packed task map
+ * (valid until the next query on self), or -1: E_TASK when there is no such task. */
+GB_EXPORT int gridbus_query_task(gridbus_t *self, const char *id, const void **task, size_t *len);
+
+/* Which tasks gridbus_query_tasks lists; NULL or 0 fields are not sent. */
+typedef struct {
+    const char *grid;     /* only this grid's */
+    const char *assignee; /* only this member's */
+    const char *status;   /* NULL: the open ones; a status (dispatched, accepted, in_progress,
+                             done, closed, parked) or "all" */
+    bool overdue;         /* only open tasks past a deadline */
+    uint64_t after;       /* paging: 0 for the first page, then the *next of the last one */
+    uint32_t limit;       /* a page's size, 1..500; 0: the daemon's default (50) */
+} gridbus_tasks_query_t;
+
+/* Lists one page of tasks in seq order: task() gets each as a packed map, then *next (may
+ * be NULL) is the `after` of the next page, 0 when there is none. */
+GB_EXPORT int gridbus_query_tasks(gridbus_t *self, const gridbus_tasks_query_t *query,
+                                  gridbus_record_fn *task, void *arg, uint64_t *next);
+
+/* A month's figures ("2026-11"), optionally for one grid or member. 0 and *stats set to the
+ * packed stats map (valid until the next query on self), or -1. */
+GB_EXPORT int gridbus_query_stats(gridbus_t *self, const char *month, const char *grid,
+                                  const char *assignee, const void **stats, size_t *len);
+
+/* Reads the daemon's clock into *now (ms since the epoch; may be NULL). set_ms > 0 sets it
+ * first, which only a daemon started with testing.allow_clock allows (else E_FORBIDDEN). */
+GB_EXPORT int gridbus_clock(gridbus_t *self, int64_t set_ms, int64_t *now);
+
+/* ------------------------------------------------------------------------------------ */
+/* gridbus_sub_t: a subscriber to a feed (subscriber.c)                                  */
+
+/*
+ * The daemon publishes each record of a feed (stream "tasks": topics "task/<grid>/<member>")
+ * on a PUB socket after it is committed, and every second a heartbeat carrying the stream's
+ * head. PUB/SUB loses messages (a subscriber that is not connected yet or too slow), so a
+ * subscriber also replays the stream over ingest: it subscribes first, replays from its
+ * cursor to the head, then takes live records, dropping those it already has (seq at or
+ * below what it holds). A live record past the next expected seq, or a heartbeat head past
+ * it, sends it back to replay from its cursor (with its filter) before anything later is
+ * delivered. Feed seqs are global to the stream, so a filtered subscriber sees jumps that
+ * are only other grids' records; the replay's `next` tells it so and its cursor moves past
+ * them. The application gets every record whose topic starts with the filter, once, in
+ * seq order. A feed that stays silent (no heartbeat for 3 s: a wrong endpoint, a daemon
+ * restarted elsewhere) is not trusted: the subscriber then replays to the head every 3 s,
+ * so records still come, later (stats: probes).
+ *
+ * The cursor (the feed seq up to which records are handled) is kept in a file, replaced
+ * atomically (written to FILE.tmp, then renamed), so a restarted subscriber goes on where
+ * the last one stopped. A record counts as handled once the application asks for the next
+ * one (or calls gridbus_sub_save); the file is written before the subscriber waits or
+ * replays, and on save and destroy. The application acts on a record before it is saved,
+ * so after a crash the records handed out since the last save are delivered again:
+ * at-least-once across crashes, exactly once otherwise. An application that needs exactly
+ * once across crashes keeps the record's seq (gridbus_sub_seq) in its own store, in the
+ * same transaction as its effect, and skips seqs at or below it. Without
+ * gridbus_sub_set_fsync the rename is atomic but may not survive a power cut; the cursor
+ * can then go back, which is still at-least-once. One subscriber per cursor file.
+ */
+typedef struct gridbus_sub gridbus_sub_t;
+
+/* Where the tasks and alerts feeds are when no endpoint is given. */
+#define GRIDBUS_TASKS_ENDPOINT_DEFAULT "tcp://127.0.0.1:7403"
+#define GRIDBUS_ALERTS_ENDPOINT_DEFAULT "tcp://127.0.0.1:7404"
+
+/* For gridbus_sub_set_start: begin at the stream's head when started. */
+#define GRIDBUS_SUB_HEAD UINT64_MAX
+
+/* A subscriber to stream ("tasks", "alerts") with the feed at feed_endpoint (NULL: the
+ * stream's default above) and replays over ingest_endpoint (NULL: as gridbus_connect).
+ * filter: the topic prefix wanted, e.g. "task/g1/" (NULL: the whole stream, "task/" for
+ * "tasks", "alert/" for "alerts"). cursor_path: the cursor file (NULL: the cursor is kept
+ * in memory only); a file that does not exist yet means "nothing handled". It connects and
+ * subscribes at once (so the subscription is in place before the first replay) and talks
+ * to the daemon from the first gridbus_sub_next. NULL only when out of memory; a bad
+ * argument, endpoint or cursor file (unreadable, or written for another stream or filter)
+ * makes every gridbus_sub_next fail with that error. */
+GB_EXPORT gridbus_sub_t *gridbus_sub_new(const char *ingest_endpoint, const char *feed_endpoint,
+                                         const char *stream, const char *filter,
+                                         const char *cursor_path);
+
+/* Saves the cursor (records handed out before the last one; see gridbus_sub_save) and
+ * frees the subscriber. */
+GB_EXPORT void gridbus_sub_destroy(gridbus_sub_t **self_p);
+
+/* Where a subscriber without a saved cursor starts: it delivers the records after seq
+ * (default 0: the whole stream; GRIDBUS_SUB_HEAD: only what is committed after it starts).
+ * Call before the first gridbus_sub_next; ignored when the cursor file exists. */
+GB_EXPORT void gridbus_sub_set_start(gridbus_sub_t *self, uint64_t seq);
+
+/* fsync the cursor file and its folder on every save (default off; see above). */
+GB_EXPORT void gridbus_sub_set_fsync(gridbus_sub_t *self, bool on);
+
+/* The replay connection's per-attempt timeout and re-sends (gridbus_set_timeout). */
+GB_EXPORT void gridbus_sub_set_timeout(gridbus_sub_t *self, int timeout_ms);
+GB_EXPORT void gridbus_sub_set_retries(gridbus_sub_t *self, int retries);
+
+/* Marks the record handed out last as handled and waits up to timeout_ms (< 0: for ever,
+ * 0: not at all) for the next one. Returns 1 with *record and *len set to it (a packed
+ * feed record map {seq, topic, at, change, by, task}, valid until the next call on self);
+ * 0 when none came in time or a signal interrupted the wait; -1 on an error, which
+ * gridbus_sub_errcode names. After E_TIMEOUT or E_TRANSPORT (the daemon did not answer a
+ * replay) or E_IO (the cursor could not be saved) the subscriber is intact: call again to
+ * retry. */
+GB_EXPORT int gridbus_sub_next(gridbus_sub_t *self, int timeout_ms, const void **record,
+                               size_t *len);
+
+/* The seq of the record handed out last (0 before the first). */
+GB_EXPORT uint64_t gridbus_sub_seq(const gridbus_sub_t *self);
+
+/* The cursor: every record up to this feed seq is handled (for a filtered subscriber it
+ * can pass records of other topics). */
+GB_EXPORT uint64_t gridbus_sub_cursor(const gridbus_sub_t *self);
+
+/* Marks the record handed out last as handled and writes the cursor file now. 0, or -1
+ * (E_IO). */
+GB_EXPORT int gridbus_sub_save(gridbus_sub_t *self);
+
+/* What the subscriber has done, for monitoring and tests. */
+typedef struct {
+    uint64_t delivered;  /* records handed to the application */
+    uint64_t live;       /* of them, taken from the feed as they came */
+    uint64_t replayed;   /* of them, taken from replay pages */
+    uint64_t duplicates; /* live records dropped because they were already had */
+    uint64_t gaps;       /* live seqs or heartbeat heads past the next expected seq */
+    uint64_t replays;    /* replay requests made */
+    uint64_t heartbeats; /* heartbeats received */
+    uint64_t probes;     /* replays made because no heartbeat came for 3 s (feed down?) */
+    uint64_t saves;      /* cursor files written */
+} gridbus_sub_stats_t;
+
+/* The subscriber's counters; valid as long as self. */
+GB_EXPORT const gridbus_sub_stats_t *gridbus_sub_stats(const gridbus_sub_t *self);
+
+/* Why the last call failed: status, wire-style code ("E_TIMEOUT", "E_SCHEMA", "E_IO", ...),
+ * message ("" when none). */
+GB_EXPORT gridbus_status_t gridbus_sub_status(const gridbus_sub_t *self);
+GB_EXPORT const char *gridbus_sub_errcode(const gridbus_sub_t *self);
+GB_EXPORT const char *gridbus_sub_error(const gridbus_sub_t *self);
 
 /* ------------------------------------------------------------------------------------ */
 /* gridbus_event_t: builds a v1 event                                                    */

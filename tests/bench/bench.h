@@ -1,8 +1,9 @@
 /*
  * bench.h: what every gridbus benchmark shares: the clock, settings from the environment,
- * percentiles, the daemon's memory from /proc, temporary directories and JSON lines.
+ * percentiles, the daemon's memory and CPU time from /proc, temporary directories and JSON
+ * lines.
  *
- * Header-only because the Makefile turns each tests/bench/*.c into its own binary and
+ * Header-only because the Makefile turns each .c file of tests/bench into its own binary and
  * links nothing else from this folder; everything is static inline so a binary that uses
  * only part of it still builds under -Werror. Each benchmark writes one JSON line per
  * measurement on stdout (tests/bench/run collects them in build/bench.json, and
@@ -22,9 +23,10 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
-/* Every round (repetition) of every measurement: BENCH_ROUNDS, default 2. */
-#define BENCH_ROUNDS_DEFAULT 2
+/* Every round (repetition) of every measurement: BENCH_ROUNDS, default 3. */
+#define BENCH_ROUNDS_DEFAULT 3
 #define BENCH_ROUNDS_MAX 10
 
 static inline uint64_t bench_now_ns(void)
@@ -125,6 +127,41 @@ static inline bench_rss_t bench_rss(pid_t pid)
     return r;
 }
 
+/* CPU time a process has used, in seconds: its main thread and all its threads. */
+typedef struct {
+    double main, all;
+} bench_cpu_t;
+
+/* utime + stime of /proc/PID[/task/TID]/stat, in seconds (0 when unreadable). The comm
+ * field may hold spaces and parentheses, so parsing starts after the last ')'. */
+static inline double bench_stat_cpu(const char *path)
+{
+    char buf[1024];
+    unsigned long long ut = 0, st = 0;
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    /* After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+     * cmajflt utime stime (fields 3..15 of proc(5)). */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static inline bench_cpu_t bench_cpu(pid_t pid)
+{
+    char path[64];
+    bench_cpu_t c;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+    c.main = bench_stat_cpu(path);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    c.all = bench_stat_cpu(path);
+    return c;
+}
+
 /* A fresh directory under $TMPDIR or /tmp into buf; 0, or -1 with the reason on stderr. */
 static inline int bench_temp_dir(char *buf, size_t len, const char *what)
 {
@@ -136,8 +173,7 @@ static inline int bench_temp_dir(char *buf, size_t len, const char *what)
     return -1;
 }
 
-static inline int bench_rm_entry(const char *path, const struct stat *st, int flag,
-                                 struct FTW *ftw)
+static inline int bench_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
     remove(path);
@@ -173,10 +209,20 @@ static inline void bench_json_u64(const char *name, uint64_t v)
     printf(",\"%s\":%" PRIu64, name, v);
 }
 
-/* s must need no JSON escaping (the benchmarks' own labels and notes). */
+/* name needs no escaping (the benchmarks' own); s is escaped. */
 static inline void bench_json_str(const char *name, const char *s)
 {
-    printf(",\"%s\":\"%s\"", name, s);
+    printf(",\"%s\":\"", name);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
 }
 
 static inline void bench_json_bool(const char *name, bool v)

@@ -1,238 +1,192 @@
 /*
- * bench_ingest: durable acked ingest, measured end to end against a real gridbusd.
+ * bench_ingest: durable acked ingest, end to end against a real gridbusd.
  *
- * It starts its own daemon on loopback with a temporary state dir (the test harness), then
- * runs N publisher threads, each a DEALER with W requests in flight, sending a realistic
- * mix of the four field event kinds. Every ack's latency (send to ack) is recorded, so the
- * percentiles are of real acks, not of samples. With --rate the publishers are paced to an
- * offered load instead of running flat out. Output: one JSON line per run, and a table row
- * on stderr.
+ * Each measurement starts its own daemon on loopback with a temporary state dir (the test
+ * harness), puts a load on its ingest socket (bench_pub.h: N pipelined DEALER
+ * publishers sending the realistic mix of the four field kinds), times every ack, stops
+ * the daemon and reads from its log how many requests each group commit carried. Flat
+ * out with 1, 4 and 16 publishers, then at a fixed offered rate (latency under load).
+ * Rounds are interleaved (every case once, then again) so a burst of noise from other
+ * work on the machine hits one round of each case rather than every round of one.
+ *
+ * Routing and alert rules are not implemented yet: an event is validated, stored and
+ * acked, nothing more, and the publish -> task-delivered latency cannot be measured (no
+ * task feed yet); it is reported as n/a.
+ *
+ * Settings (environment; options win): BENCH_EVENTS (-n, default 200k per flat-out run),
+ * BENCH_RATE (default 20000 events/s offered), BENCH_OFFERED_SECONDS (default 5),
+ * BENCH_ROUNDS (-r, default 3); -w sets the window of the 1- and 4-publisher runs (16
+ * publishers get a quarter of it), -o runs only the cases whose key contains its text.
  */
 #include <getopt.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <zmq.h>
 
-#include "harness.h"
-#include "wire.h"
+#include "bench.h"
+#include "bench_gbd.h"
+#include "bench_pub.h"
 
 typedef struct {
-    const char *endpoint;
-    int index;
-    uint64_t events;  /* to send */
-    uint32_t window;  /* in flight */
-    double rate;      /* per publisher, events/s; 0 = unpaced */
-    uint64_t *lat_us; /* one per event */
-    uint64_t acked, nacked;
-    int failed;
-} publisher_t;
+    char key[48];
+    bool offered;
+    uint32_t npub, window;
+    double rate;
+    uint64_t events;
+} ingest_case_t;
 
-static uint64_t now_ns(void)
+typedef struct {
+    uint64_t events;
+    uint32_t window;
+    double rate, offered_seconds;
+    int rounds;
+    const char *only;
+} settings_t;
+
+/* The daemon's CPU during a run: microseconds per event, and how busy its main thread and
+ * its other (ZeroMQ I/O) threads were, as a fraction of the run's wall time. */
+typedef struct {
+    double us_per_event, main_busy, other_busy;
+} cpu_use_t;
+
+static cpu_use_t cpu_use(bench_cpu_t a, bench_cpu_t b, const bench_result_t *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static const char *const members[] = {"gong.xiujuan", "zhang.teng", "li.zhen"};
-static const char *const grids[] = {"g1", "g2", "g3"};
-
-/* Packs event number i of publisher p: the four field kinds in turn. */
-static void pack_event(msgpack_packer *pk, int p, uint64_t i, int64_t at)
-{
-    char id[64];
-    int kind = (int)(i % 4), g = (int)(i % 3);
-    snprintf(id, sizeof id, "bench-%d-%" PRIu64 "-%" PRId64, p, i, at);
-    const char *types[] = {"visit.logged", "repair.requested", "patrol.issue_found",
-                           "ledger.entry_submitted"};
-    msgpack_pack_map(pk, 8);
-    wire_pack_cstr(pk, "v"), msgpack_pack_int(pk, 1);
-    wire_pack_cstr(pk, "id"), wire_pack_cstr(pk, id);
-    wire_pack_cstr(pk, "type"), wire_pack_cstr(pk, types[kind]);
-    wire_pack_cstr(pk, "at"), msgpack_pack_int64(pk, at);
-    wire_pack_cstr(pk, "by"), wire_pack_cstr(pk, members[g]);
-    wire_pack_cstr(pk, "grid"), wire_pack_cstr(pk, grids[g]);
-    wire_pack_cstr(pk, "place"), wire_pack_cstr(pk, "岱东社区 2号楼 3单元");
-    wire_pack_cstr(pk, "body");
-    switch (kind) {
-    case 0:
-        msgpack_pack_map(pk, 3);
-        wire_pack_cstr(pk, "household"), wire_pack_cstr(pk, "c1-2-301");
-        wire_pack_cstr(pk, "summary"), wire_pack_cstr(pk, "常叩门: 独居老人, 身体尚可, 需要换灯泡");
-        wire_pack_cstr(pk, "needs_followup"), msgpack_pack_true(pk);
-        break;
-    case 1:
-        msgpack_pack_map(pk, 4);
-        wire_pack_cstr(pk, "household"), wire_pack_cstr(pk, "c2-5-102");
-        wire_pack_cstr(pk, "category"), wire_pack_cstr(pk, "water");
-        wire_pack_cstr(pk, "description"), wire_pack_cstr(pk, "厨房水管漏水, 需要上门维修");
-        wire_pack_cstr(pk, "fee_waived"), msgpack_pack_true(pk);
-        break;
-    case 2:
-        msgpack_pack_map(pk, 3);
-        wire_pack_cstr(pk, "category"), wire_pack_cstr(pk, "fire_hazard");
-        wire_pack_cstr(pk, "severity"), wire_pack_cstr(pk, "medium");
-        wire_pack_cstr(pk, "description"), wire_pack_cstr(pk, "楼道堆放杂物, 堵塞消防通道");
-        break;
-    default:
-        msgpack_pack_map(pk, 6);
-        wire_pack_cstr(pk, "entry"), wire_pack_cstr(pk, id);
-        wire_pack_cstr(pk, "direction"), wire_pack_cstr(pk, "expense");
-        wire_pack_cstr(pk, "amount_fen"), msgpack_pack_int64(pk, 150000);
-        wire_pack_cstr(pk, "category"), wire_pack_cstr(pk, "property_subsidy");
-        wire_pack_cstr(pk, "counterparty"), wire_pack_cstr(pk, "鸿瑞物业");
-        wire_pack_cstr(pk, "approved_by"), msgpack_pack_array(pk, 1), wire_pack_cstr(pk, "li.qiang");
-        break;
+    cpu_use_t u = {0, 0, 0};
+    if (r->events && r->seconds > 0) {
+        u.us_per_event = (b.all - a.all) * 1e6 / (double)r->events;
+        u.main_busy = (b.main - a.main) / r->seconds;
+        u.other_busy = (b.all - a.all - (b.main - a.main)) / r->seconds;
     }
+    return u;
 }
 
-static int send_one(void *sock, msgpack_sbuffer *req, msgpack_sbuffer *ev, publisher_t *p,
-                    uint64_t i, int64_t at)
+static void emit_json(const ingest_case_t *c, int round, const bench_result_t *r,
+                      const bench_gbd_stats_t *st, const cpu_use_t *cpu)
 {
-    msgpack_packer pk;
-    msgpack_sbuffer_clear(ev);
-    msgpack_packer_init(&pk, ev, msgpack_sbuffer_write);
-    pack_event(&pk, p->index, i, at);
-    msgpack_sbuffer_clear(req);
-    msgpack_packer_init(&pk, req, msgpack_sbuffer_write);
-    wire_pack_publish(&pk, i, ev->data, ev->size);
-    return zmq_send(sock, req->data, req->size, 0) < 0 ? -1 : 0;
+    bench_json_begin("ingest", c->key, round, c->offered ? "p99_ms" : "per_s", !c->offered);
+    bench_json_str("case", c->offered ? "offered" : "flat-out");
+    bench_json_u64("publishers", c->npub);
+    bench_json_u64("window", c->window);
+    bench_json_num("offered", c->rate);
+    bench_json_u64("events", r->events);
+    bench_json_u64("acked", r->acked);
+    bench_json_u64("nacked", r->nacked);
+    bench_json_num("seconds", r->seconds);
+    bench_json_num("per_s", r->per_s);
+    bench_json_num("p50_ms", r->p50_ms);
+    bench_json_num("p99_ms", r->p99_ms);
+    bench_json_num("p999_ms", r->p999_ms);
+    bench_json_num("max_ms", r->max_ms);
+    bench_json_u64("batches", st->batches);
+    bench_json_num("batch_avg", bench_batch_avg(st));
+    bench_json_num("cpu_us_per_event", cpu->us_per_event);
+    bench_json_num("main_thread_busy", cpu->main_busy);
+    bench_json_num("other_threads_busy", cpu->other_busy);
+    bench_json_num("client_us_per_event", r->events ? r->cpu_seconds * 1e6 / (double)r->events : 0);
+    bench_json_bool("failed", r->failed || r->nacked);
+    if (r->why[0])
+        bench_json_str("why", r->why);
+    bench_json_end();
 }
 
-static int recv_one(void *sock, wire_decoder_t *dec, publisher_t *p, const uint64_t *sent_ns)
+static void print_row(const ingest_case_t *c, int round, const bench_result_t *r,
+                      const bench_gbd_stats_t *st, const cpu_use_t *cpu)
 {
-    char buf[512];
-    wire_reply_t rep;
-    gb_error_t err;
-    int n = zmq_recv(sock, buf, sizeof buf, 0);
-    if (n < 0 || wire_decode_reply(dec, buf, (size_t)n, &rep, &err) < 0 || !rep.rid ||
-        rep.rid->type != MSGPACK_OBJECT_POSITIVE_INTEGER || rep.rid->via.u64 >= p->events)
-        return -1;
-    if (rep.op == WIRE_REPLY_ACK)
-        p->acked++;
-    else
-        p->nacked++;
-    p->lat_us[rep.rid->via.u64] = (now_ns() - sent_ns[rep.rid->via.u64]) / 1000;
-    return 0;
+    fprintf(stderr,
+            "  round %d  %-22s %8" PRIu64 " ev %9.0f acked/s  p50 %6.2f  p99 %6.2f  p99.9 %6.2f "
+            "ms  batch %5.1f  %4.1f us/ev main %3.0f%%%s%s\n",
+            round, c->key, r->events, r->per_s, r->p50_ms, r->p99_ms, r->p999_ms,
+            bench_batch_avg(st), cpu->us_per_event, 100 * cpu->main_busy, r->why[0] ? "  " : "",
+            r->why);
 }
 
-static void *publish_loop(void *arg)
+/* One measurement on a fresh daemon: 0 when every event was acked and it stopped cleanly. */
+static int run_case(const ingest_case_t *c, int round, unsigned tag)
 {
-    publisher_t *p = arg;
-    void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int timeout = 30000, linger = 0;
-    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    uint64_t *sent_ns = calloc(p->events, sizeof *sent_ns);
-    wire_decoder_t *dec = wire_decoder_new();
-    msgpack_sbuffer req, ev;
-    msgpack_sbuffer_init(&req), msgpack_sbuffer_init(&ev);
-    int64_t at = (int64_t)time(NULL) * 1000;
-    uint64_t sent = 0, got = 0, start = now_ns();
-    if (zmq_connect(sock, p->endpoint) < 0)
-        p->failed = 1;
-    while (!p->failed && got < p->events) {
-        uint64_t due_ns = p->rate > 0 ? start + (uint64_t)((double)sent * 1e9 / p->rate) : 0;
-        bool paced_out = due_ns > now_ns();
-        if (sent < p->events && sent - got < p->window && !paced_out) {
-            sent_ns[sent] = now_ns();
-            p->failed = send_one(sock, &req, &ev, p, sent, at) < 0;
-            sent++;
-            continue;
-        }
-        /* Wait for an ack, or (paced) until the next send is due, whichever comes first. */
-        long wait_ms = paced_out && sent < p->events ? (long)((due_ns - now_ns()) / 1000000) + 1 : -1;
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        if (sent - got == 0) {
-            struct timespec ts = {0, (long)(due_ns - now_ns())};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        if (zmq_poll(&item, 1, wait_ms) > 0) {
-            p->failed = recv_one(sock, dec, p, sent_ns) < 0;
-            got++;
-        }
+    gbd_t *d = gbd_start(NULL, NULL);
+    if (!d)
+        return fprintf(stderr, "bench_ingest: cannot start gridbusd\n"), -1;
+    bench_load_t load = {gbd_endpoint(d, "ingest"), c->npub, c->window, c->events, c->rate, tag};
+    bench_result_t r;
+    bench_gbd_stats_t st;
+    bench_cpu_t cpu0 = bench_cpu(gbd_pid(d));
+    int rc = bench_publish(&load, &r);
+    cpu_use_t cpu = cpu_use(cpu0, bench_cpu(gbd_pid(d)), &r);
+    int status = bench_gbd_stop(&d, &st);
+    emit_json(c, round, &r, &st, &cpu);
+    print_row(c, round, &r, &st, &cpu);
+    if (status != 0)
+        fprintf(stderr, "bench_ingest: gridbusd exited with status %d\n", status);
+    return rc || status ? -1 : 0;
+}
+
+static int make_cases(const settings_t *s, ingest_case_t *cases)
+{
+    static const uint32_t npubs[] = {1, 4, 16};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        ingest_case_t *c = &cases[n++];
+        *c = (ingest_case_t){"", false,    npubs[i], npubs[i] == 16 ? s->window / 4 : s->window,
+                             0,  s->events};
+        c->window = c->window ? c->window : 1;
+        snprintf(c->key, sizeof c->key, "flat-out %u pub", npubs[i]);
     }
-    msgpack_sbuffer_destroy(&req), msgpack_sbuffer_destroy(&ev);
-    wire_decoder_destroy(&dec);
-    free(sent_ns);
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return NULL;
+    ingest_case_t *c = &cases[n++];
+    *c = (ingest_case_t){"", true, 4, 64, s->rate, (uint64_t)(s->rate * s->offered_seconds)};
+    snprintf(c->key, sizeof c->key, "offered %.0f/s 4 pub", s->rate);
+    return n;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int run_all(const settings_t *s)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    ingest_case_t cases[4];
+    int n = make_cases(s, cases), rc = 0;
+    unsigned tag = 0;
+    for (int round = 1; round <= s->rounds; round++)
+        for (int i = 0; i < n; i++)
+            if (!s->only || strstr(cases[i].key, s->only))
+                rc |= run_case(&cases[i], round, ++tag);
+    return rc;
 }
 
-static double pct(const uint64_t *sorted, uint64_t n, double q)
+static void emit_not_yet(void)
 {
-    uint64_t i = (uint64_t)(q * (double)(n - 1));
-    return (double)sorted[i] / 1000.0;
+    bench_json_na("ingest", "task-delivery p99", "p99 publish -> task delivered",
+                  "n/a (no task feed yet)");
+    bench_json_na("note", "no routing", "routing and alert rules",
+                  "not implemented yet: an event is validated, stored and acked, nothing more");
 }
 
-static int run(const char *endpoint, int npub, uint64_t total, uint32_t window, double rate,
-               const char *label)
+static int parse_args(int argc, char **argv, settings_t *s)
 {
-    publisher_t *pubs = calloc((size_t)npub, sizeof *pubs);
-    pthread_t *th = calloc((size_t)npub, sizeof *th);
-    uint64_t *all = calloc(total, sizeof *all), n = 0, acked = 0, nacked = 0;
-    int failed = 0;
-    uint64_t t0 = now_ns();
-    for (int i = 0; i < npub; i++) {
-        pubs[i] = (publisher_t){endpoint, i, total / (uint64_t)npub, window, rate / npub,
-                                calloc(total / (uint64_t)npub, sizeof(uint64_t)), 0, 0, 0};
-        pthread_create(&th[i], NULL, publish_loop, &pubs[i]);
+    int opt;
+    while ((opt = getopt(argc, argv, "n:w:r:o:")) != -1) {
+        if (opt == 'n')
+            s->events = bench_parse_count(optarg);
+        else if (opt == 'w')
+            s->window = (uint32_t)bench_parse_count(optarg);
+        else if (opt == 'r')
+            s->rounds = (int)bench_parse_count(optarg);
+        else if (opt == 'o')
+            s->only = optarg;
+        else
+            return -1;
     }
-    for (int i = 0; i < npub; i++) {
-        pthread_join(th[i], NULL);
-        memcpy(all + n, pubs[i].lat_us, pubs[i].events * sizeof(uint64_t));
-        n += pubs[i].events, acked += pubs[i].acked, nacked += pubs[i].nacked;
-        failed |= pubs[i].failed;
-        free(pubs[i].lat_us);
-    }
-    double secs = (double)(now_ns() - t0) / 1e9;
-    qsort(all, n, sizeof *all, cmp_u64);
-    printf("{\"run\":\"%s\",\"publishers\":%d,\"window\":%u,\"offered\":%.0f,\"events\":%" PRIu64
-           ",\"acked\":%" PRIu64 ",\"nacked\":%" PRIu64 ",\"seconds\":%.3f,\"acked_per_s\":%.0f,"
-           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"failed\":%s}\n",
-           label, npub, window, rate, n, acked, nacked, secs, (double)acked / secs, pct(all, n, 0.5),
-           pct(all, n, 0.99), pct(all, n, 0.999), failed ? "true" : "false");
-    fprintf(stderr, "%-22s %3d pub  %8" PRIu64 " ev  %9.0f acked/s  p50 %6.2f ms  p99 %6.2f ms  p99.9 %6.2f ms%s\n",
-            label, npub, n, (double)acked / secs, pct(all, n, 0.5), pct(all, n, 0.99),
-            pct(all, n, 0.999), failed ? "  FAILED" : "");
-    free(pubs), free(th), free(all);
-    return failed || nacked ? -1 : 0;
+    return s->events && s->window && s->rounds > 0 && s->rounds <= BENCH_ROUNDS_MAX ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t events = 200000;
-    uint32_t window = 256;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:w:")) != -1) {
-        if (opt == 'n')
-            events = strtoull(optarg, NULL, 10);
-        else if (opt == 'w')
-            window = (uint32_t)strtoul(optarg, NULL, 10);
-        else
-            return fprintf(stderr, "usage: bench_ingest [-n EVENTS] [-w WINDOW]\n"), 2;
-    }
-    gbd_t *d = gbd_start(NULL, NULL);
-    if (!d)
-        return fprintf(stderr, "bench_ingest: cannot start gridbusd\n"), 1;
-    const char *ep = gbd_endpoint(d, "ingest");
-    int rc = 0;
-    rc |= run(ep, 1, events, window, 0, "flat-out");
-    rc |= run(ep, 4, events, window, 0, "flat-out");
-    rc |= run(ep, 16, events, window / 4 ? window / 4 : 1, 0, "flat-out");
-    rc |= run(ep, 4, events / 4, 64, 20000, "offered-20k/s");
-    int status = gbd_stop(&d);
-    return rc || status ? 1 : 0;
+    settings_t s = {bench_env_count("BENCH_EVENTS", 200000),
+                    256,
+                    (double)bench_env_count("BENCH_RATE", 20000),
+                    (double)bench_env_count("BENCH_OFFERED_SECONDS", 5),
+                    bench_rounds(),
+                    NULL};
+    if (parse_args(argc, argv, &s) < 0)
+        return fprintf(stderr, "usage: bench_ingest [-n EVENTS] [-w WINDOW] [-r ROUNDS] "
+                               "[-o KEY-TEXT]\n"),
+               2;
+    fprintf(stderr, "bench_ingest: durable acked ingest, %d round(s)\n", s.rounds);
+    int rc = run_all(&s);
+    if (!s.only)
+        emit_not_yet();
+    return rc ? 1 : 0;
 }

@@ -480,7 +480,7 @@ static gridbus_t *lib_client(const char *endpoint)
 /* Packs JSON event ev (stolen) into sb. */
 static void pack_event(json_t *ev, msgpack_sbuffer *sb)
 {
-    gbt_json_to_mp(ev, sb);
+    jsonmp_pack_sbuffer(ev, sb);
     json_decref(ev);
 }
 

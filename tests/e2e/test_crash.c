@@ -60,15 +60,10 @@ TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
 /* Sends event n of sent, with rid n. */
 static void send_event(void *sock, size_t n)
 {
-    msgpack_sbuffer e, req;
-    msgpack_packer pk;
-    gbt_json_to_mp(json_array_get(sent, n), &e);
-    msgpack_sbuffer_init(&req);
-    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    wire_pack_publish(&pk, n, e.data, e.size);
+    msgpack_sbuffer req;
+    gbt_pack_publish(&req, n, json_array_get(sent, n));
     cr_assert_eq(zmq_send(sock, req.data, req.size, 0), (int)req.size, "send: %s",
                  zmq_strerror(zmq_errno()));
-    msgpack_sbuffer_destroy(&e);
     msgpack_sbuffer_destroy(&req);
 }
 

@@ -342,7 +342,7 @@ static void *connected_pub(void)
 static void pub_send(void *pub, const json_t *ev)
 {
     msgpack_sbuffer sb;
-    gbt_json_to_mp(ev, &sb);
+    jsonmp_pack_sbuffer(ev, &sb);
     const char *type = json_string_value(json_object_get(ev, "type"));
     const void *bufs[] = {type, sb.data};
     size_t lens[] = {strlen(type), sb.size};

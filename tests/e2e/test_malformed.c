@@ -148,17 +148,6 @@ Test(malformed, random_bytes)
     healthy("random bytes");
 }
 
-static void pack_publish(msgpack_sbuffer *sb, const json_t *ev, uint64_t rid)
-{
-    msgpack_sbuffer e;
-    msgpack_packer pk;
-    gbt_json_to_mp(ev, &e);
-    msgpack_sbuffer_init(sb);
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    wire_pack_publish(&pk, rid, e.data, e.size);
-    msgpack_sbuffer_destroy(&e);
-}
-
 /* A mutated publish may still be a valid event: then it must be acked like any other, and
  * we record it from our own decode of the bytes we sent. */
 static void record_if_acked(const wire_reply_t *r, const void *buf, size_t len, int i)
@@ -170,7 +159,7 @@ static void record_if_acked(const wire_reply_t *r, const void *buf, size_t len, 
     gb_error_t err;
     cr_assert_eq(wire_decode_request(dec, buf, len, &req, &err), 0,
                  "mutation %d: acked, but it does not decode: %s", i, err.msg);
-    json_t *ev = gbt_mp_to_json(req.event);
+    json_t *ev = jsonmp_from_object(req.event);
     const char *id = json_string_value(json_object_get(ev, "id"));
     cr_assert(id && gbt_str_is(r->id, id), "mutation %d: ack for another id", i);
     if (!r->dup)
@@ -183,7 +172,7 @@ Test(malformed, mutated_publishes)
 {
     json_t *ev = bad_event("repair.requested");
     msgpack_sbuffer sb;
-    pack_publish(&sb, ev, 1);
+    gbt_pack_publish(&sb, 1, ev);
     unsigned char *buf = malloc(sb.size);
     for (int i = 0; i < 300; i++) {
         memcpy(buf, sb.data, sb.size);
@@ -207,7 +196,7 @@ Test(malformed, truncated_msgpack)
 {
     json_t *ev = bad_event("ledger.entry_submitted");
     msgpack_sbuffer sb;
-    pack_publish(&sb, ev, 77);
+    gbt_pack_publish(&sb, 77, ev);
     for (size_t len = 1; len < sb.size; len++) {
         char what[80];
         snprintf(what, sizeof what, "first %zu of %zu bytes", len, sb.size);
@@ -283,7 +272,7 @@ Test(malformed, trailing_bytes_after_the_map)
 
     json_t *ev = bad_event("visit.logged");
     msgpack_sbuffer sb;
-    pack_publish(&sb, ev, 3);
+    gbt_pack_publish(&sb, 3, ev);
     msgpack_sbuffer_write(&sb, "\x00", 1);
     assert_nack(gbt_call_raw(c, sb.data, sb.size), GB_E_DECODE, NULL, "publish + one byte");
     json_array_append(refused, json_object_get(ev, "id"));
@@ -329,7 +318,7 @@ Test(malformed, extra_frames)
     size_t pl = sizeof ping - 1;
     json_t *ev = bad_event("patrol.issue_found");
     msgpack_sbuffer sb;
-    pack_publish(&sb, ev, 5);
+    gbt_pack_publish(&sb, 5, ev);
     const void *two[] = {ping, ping};
     size_t two_l[] = {pl, pl};
     assert_frames_refused(2, two, two_l, "two ping frames");
@@ -503,7 +492,7 @@ static void publish_patched(const json_t *ev, const char *from, const char *to, 
                             gb_code_t code, const char *field, const char *what)
 {
     msgpack_sbuffer sb;
-    pack_publish(&sb, ev, 4242);
+    gbt_pack_publish(&sb, 4242, ev);
     char *at = memmem(sb.data, sb.size, from, n);
     cr_assert_not_null(at, "%s: marker not found", what);
     memcpy(at, to, n);

@@ -168,15 +168,10 @@ static void send_publish(void *sock, json_t *sent, const char *prefix)
     size_t n = json_array_size(sent);
     snprintf(id, sizeof id, "%s-%05zu", prefix, n);
     json_t *ev = gbt_event(gbt_types[n % 4], id);
-    msgpack_sbuffer e, req;
-    msgpack_packer pk;
-    gbt_json_to_mp(ev, &e);
-    msgpack_sbuffer_init(&req);
-    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    wire_pack_publish(&pk, n, e.data, e.size); /* rid = index in sent */
+    msgpack_sbuffer req;
+    gbt_pack_publish(&req, n, ev); /* rid = index in sent */
     cr_assert_eq(zmq_send(sock, req.data, req.size, 0), (int)req.size);
     json_array_append_new(sent, ev);
-    msgpack_sbuffer_destroy(&e);
     msgpack_sbuffer_destroy(&req);
 }
 

@@ -182,7 +182,7 @@ static void check_replies_for(const msgpack_object *rid)
     msgpack_packer pk;
     wire_reply_t rep;
     gb_error_t err = {GB_OK, ""};
-    for (int kind = 0; kind < 4; kind++) {
+    for (int kind = 0; kind <= WIRE_REPLY_RESULT; kind++) {
         msgpack_sbuffer_init(&sb);
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
         if (kind == 0)
@@ -191,8 +191,10 @@ static void check_replies_for(const msgpack_object *rid)
             wire_pack_nack(&pk, rid, (gb_str_t){NULL, 0}, GB_E_SCHEMA, "x: must be y");
         else if (kind == 2)
             wire_pack_pong(&pk, rid, "fuzz", heads, 1);
-        else
+        else if (kind == 3)
             wire_pack_records_begin(&pk, rid, 1, 0, 0);
+        else
+            wire_pack_result_begin(&pk, rid, 0);
         FUZZ_CHECK(wire_decode_reply(redec, sb.data, sb.size, &rep, &err) == 0, "%s", err.msg);
         FUZZ_CHECK((int)rep.op == kind, "reply op %d, packed %d", (int)rep.op, kind);
         check_rid_echo(rid, rep.rid);
@@ -232,7 +234,7 @@ static void check_reply(const uint8_t *data, size_t size)
         FUZZ_CHECK(err.code == GB_E_DECODE, "code %s", gb_code_name(err.code));
         return;
     }
-    FUZZ_CHECK(rep.op <= WIRE_REPLY_RECORDS, "reply op %d", (int)rep.op);
+    FUZZ_CHECK(rep.op <= WIRE_REPLY_RESULT, "reply op %d", (int)rep.op);
     if (rep.op == WIRE_REPLY_RECORDS)
         FUZZ_CHECK(rep.records && rep.records->type == MSGPACK_OBJECT_ARRAY, "records");
     if (rep.op == WIRE_REPLY_NACK)

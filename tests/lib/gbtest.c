@@ -32,106 +32,6 @@ const char *gbt_why(void)
     return why;
 }
 
-/* ---- JSON <-> msgpack ---- */
-
-void gbt_pack_json(msgpack_packer *pk, const json_t *j)
-{
-    const char *key;
-    json_t *v;
-    size_t i;
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        msgpack_pack_map(pk, json_object_size(j));
-        json_object_foreach((json_t *)j, key, v)
-        {
-            wire_pack_cstr(pk, key);
-            gbt_pack_json(pk, v);
-        }
-        break;
-    case JSON_ARRAY:
-        msgpack_pack_array(pk, json_array_size(j));
-        json_array_foreach(j, i, v)
-        {
-            gbt_pack_json(pk, v);
-        }
-        break;
-    case JSON_STRING:
-        msgpack_pack_str_with_body(pk, json_string_value(j), json_string_length(j));
-        break;
-    case JSON_INTEGER:
-        msgpack_pack_int64(pk, json_integer_value(j));
-        break;
-    case JSON_REAL:
-        msgpack_pack_double(pk, json_real_value(j));
-        break;
-    case JSON_TRUE:
-        msgpack_pack_true(pk);
-        break;
-    case JSON_FALSE:
-        msgpack_pack_false(pk);
-        break;
-    case JSON_NULL:
-        msgpack_pack_nil(pk);
-        break;
-    }
-}
-
-void gbt_json_to_mp(const json_t *j, msgpack_sbuffer *sb)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init(sb);
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    gbt_pack_json(&pk, j);
-}
-
-static json_t *mp_map_to_json(const msgpack_object_map *m)
-{
-    json_t *o = json_object();
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *k = &m->ptr[i].key;
-        char *key = k->type == MSGPACK_OBJECT_STR ? strndup(k->via.str.ptr, k->via.str.size)
-                                                  : strdup("$key");
-        json_object_set_new(o, key, gbt_mp_to_json(&m->ptr[i].val));
-        free(key);
-    }
-    return o;
-}
-
-json_t *gbt_mp_to_json(const msgpack_object *o)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return json_null();
-    case MSGPACK_OBJECT_BOOLEAN:
-        return json_boolean(o->via.boolean);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return o->via.u64 > (uint64_t)INT64_MAX ? json_real((double)o->via.u64)
-                                                : json_integer((json_int_t)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return json_integer(o->via.i64);
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return json_real(o->via.f64);
-    case MSGPACK_OBJECT_STR: {
-        json_t *s = json_stringn(o->via.str.ptr, o->via.str.size);
-        return s ? s : json_pack("{s:I}", "$badutf8", (json_int_t)o->via.str.size);
-    }
-    case MSGPACK_OBJECT_ARRAY: {
-        json_t *a = json_array();
-        for (uint32_t i = 0; i < o->via.array.size; i++)
-            json_array_append_new(a, gbt_mp_to_json(&o->via.array.ptr[i]));
-        return a;
-    }
-    case MSGPACK_OBJECT_MAP:
-        return mp_map_to_json(&o->via.map);
-    case MSGPACK_OBJECT_BIN:
-        return json_pack("{s:I}", "$bin", (json_int_t)o->via.bin.size);
-    case MSGPACK_OBJECT_EXT:
-        return json_pack("{s:I}", "$ext", (json_int_t)o->via.ext.size);
-    }
-    return json_null();
-}
-
 /* ---- events ---- */
 
 const char *const gbt_types[] = {"visit.logged",           "repair.requested", "patrol.issue_found",
@@ -314,7 +214,7 @@ const wire_reply_t *gbt_recv_reply(gbt_client_t *c)
         return fail("reply has %zu frames, want 1", c->msg.n), NULL;
     if (wire_decode_reply(c->dec, c->msg.data[0], c->msg.len[0], &c->rep, &err) < 0)
         return fail("reply does not decode: %s %s", gb_code_name(err.code), err.msg), NULL;
-    c->json = gbt_mp_to_json(c->rep.root);
+    c->json = jsonmp_from_object(c->rep.root);
     return &c->rep;
 }
 
@@ -328,22 +228,28 @@ const wire_reply_t *gbt_call_raw(gbt_client_t *c, const void *buf, size_t len)
 const wire_reply_t *gbt_call_json(gbt_client_t *c, const json_t *j)
 {
     msgpack_sbuffer sb;
-    gbt_json_to_mp(j, &sb);
+    jsonmp_pack_sbuffer(j, &sb);
     const wire_reply_t *r = gbt_call_raw(c, sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return r;
 }
 
+void gbt_pack_publish(msgpack_sbuffer *sb, uint64_t rid, const json_t *event)
+{
+    msgpack_sbuffer ev;
+    msgpack_packer pk;
+    jsonmp_pack_sbuffer(event, &ev);
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    wire_pack_publish(&pk, rid, ev.data, ev.size);
+    msgpack_sbuffer_destroy(&ev);
+}
+
 const wire_reply_t *gbt_publish(gbt_client_t *c, const json_t *event)
 {
-    msgpack_sbuffer ev, req;
-    msgpack_packer pk;
-    gbt_json_to_mp(event, &ev);
-    msgpack_sbuffer_init(&req);
-    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    wire_pack_publish(&pk, ++c->rid, ev.data, ev.size);
+    msgpack_sbuffer req;
+    gbt_pack_publish(&req, ++c->rid, event);
     const wire_reply_t *r = gbt_call_raw(c, req.data, req.size);
-    msgpack_sbuffer_destroy(&ev);
     msgpack_sbuffer_destroy(&req);
     return r;
 }
@@ -390,7 +296,7 @@ static int replay_page(gbt_client_t *c, uint64_t from, json_t *out, uint64_t *ne
         return fail("replay from %" PRIu64 ": want records, got %s", from, gbt_show(c));
     *n = r->records->via.array.size;
     for (size_t i = 0; i < *n; i++)
-        json_array_append_new(out, gbt_mp_to_json(&r->records->via.array.ptr[i]));
+        json_array_append_new(out, jsonmp_from_object(&r->records->via.array.ptr[i]));
     *next = r->next;
     return 0;
 }
@@ -420,6 +326,11 @@ json_t *gbt_replay_all(gbt_client_t *c, uint64_t from)
 bool gbt_str_is(gb_str_t s, const char *want)
 {
     return s.ptr && strlen(want) == s.len && memcmp(s.ptr, want, s.len) == 0;
+}
+
+bool gbt_starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 bool gbt_rid_is(const wire_reply_t *r, uint64_t rid)

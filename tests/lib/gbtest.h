@@ -3,10 +3,11 @@
  *
  * Events are built as JSON (jansson) so a test can change one field in a line and compare
  * a replayed event with the one it sent irrespective of key order; they travel as
- * msgpack. Requests are packed and replies decoded with the project's own codec
- * (proto/wire.h), so these tests also hold the client half of the codec to the daemon.
- * Every receive has a hang guard (GBT_WAIT_MS) that fails instead of blocking; nothing
- * here sleeps. Helpers return NULL or -1 on failure and leave the reason in gbt_why().
+ * msgpack, converted by libgridbus's own jsonmp (clients/lib/jsonmp.h). Requests are packed and
+ * replies decoded with the project's own codec (proto/wire.h), so these tests also hold the client
+ * half of the codec to the daemon. Every receive has a hang guard (GBT_WAIT_MS) that fails instead
+ * of blocking; nothing here sleeps. Helpers return NULL or -1 on failure and leave the reason in
+ * gbt_why().
  */
 #ifndef GB_TEST_GBTEST_H
 #define GB_TEST_GBTEST_H
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonmp.h"
 #include "wire.h"
 
 /* Hang guard for one reply, in milliseconds. */
@@ -27,13 +29,6 @@
 
 /* The reason the last helper failed. */
 const char *gbt_why(void);
-
-/* JSON <-> msgpack. Objects become maps with string keys, integers int64, reals doubles. */
-void gbt_pack_json(msgpack_packer *pk, const json_t *j);
-/* Packs j into a fresh sbuffer the caller destroys with msgpack_sbuffer_destroy. */
-void gbt_json_to_mp(const json_t *j, msgpack_sbuffer *sb);
-/* Converts a msgpack object; bin and ext become {"$bin": size}, non-string keys "$key". */
-json_t *gbt_mp_to_json(const msgpack_object *o);
 
 /* All v1 event types, NULL-terminated; the first four are the field types. */
 extern const char *const gbt_types[];
@@ -58,6 +53,10 @@ typedef struct {
     unsigned char *data[GBT_MAX_FRAMES];
     size_t len[GBT_MAX_FRAMES];
 } gbt_msg_t;
+
+/* Packs a publish request for event (JSON) with rid into sb, which this initialises and
+ * the caller destroys with msgpack_sbuffer_destroy. */
+void gbt_pack_publish(msgpack_sbuffer *sb, uint64_t rid, const json_t *event);
 
 /* Sends n frames; 0 or -1. */
 int gbt_send_frames(void *sock, size_t n, const void *const *bufs, const size_t *lens);
@@ -97,6 +96,7 @@ json_t *gbt_replay_all(gbt_client_t *c, uint64_t from);
 
 /* Reply checks. */
 bool gbt_str_is(gb_str_t s, const char *want);
+bool gbt_starts_with(const char *s, const char *prefix);
 bool gbt_rid_is(const wire_reply_t *r, uint64_t rid);
 /* True when r is an ack for id (any seq). */
 bool gbt_is_ack(const wire_reply_t *r, const char *id);

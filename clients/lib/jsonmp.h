@@ -1,5 +1,10 @@
 /*
- * jsonmp: JSON (jansson) to MessagePack and back, for the CLI's JSON lines.
+ * jsonmp: JSON (jansson) to MessagePack and back, libgridbus's one converter.
+ *
+ * Internal to libgridbus: not in gridbus.h, not installed, not exported from the shared
+ * library (no GB_EXPORT, so -fvisibility=hidden keeps it inside). It lives in the library
+ * so the CLI (JSON lines in and out) and the tests (events written as JSON, replies read
+ * back as JSON) share one implementation; both link libgridbus.a.
  *
  * The conversion is generic, by value kind, never by field name: objects and maps,
  * arrays, strings, integers, reals, booleans and null map one to one, so an event written
@@ -13,12 +18,17 @@
 #include <msgpack.h>
 #include <stddef.h>
 
-/* Packs j: objects as maps with string keys, integers as msgpack ints, reals as float64. */
+/* Packs j: objects as maps with string keys (in the object's order), integers as msgpack
+ * ints in their smallest form, reals as float64. */
 void jsonmp_pack(msgpack_packer *pk, const json_t *j);
+
+/* Initialises sb and packs j into it; the caller frees it with msgpack_sbuffer_destroy. */
+void jsonmp_pack_sbuffer(const json_t *j, msgpack_sbuffer *sb);
 
 /* A new JSON value for o, or NULL when out of memory. Strings that are not UTF-8 have
  * their bad bytes shown as U+FFFD, non-string map keys are written as JSON text ("1"),
- * binaries become {"$bin": "<base64>"} and extensions {"$ext": type}. */
+ * binaries become {"$bin": "<base64>"} and extensions {"$ext": type}; an unsigned integer
+ * above INT64_MAX becomes a real, NaN and the infinities null. */
 json_t *jsonmp_from_object(const msgpack_object *o);
 
 /* The same from packed msgpack bytes (decoded by proto's wire_decode_object); NULL when

@@ -1,6 +1,6 @@
 /*
- * jsonmp: JSON <-> MessagePack for the CLI (see jsonmp.h for the mapping and why it is
- * generic).
+ * jsonmp: JSON <-> MessagePack inside libgridbus, for the CLI and the tests (see jsonmp.h
+ * for the mapping, why it is generic, and why it is internal).
  */
 #include "jsonmp.h"
 
@@ -10,12 +10,6 @@
 #include "event.h"
 #include "wire.h"
 
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void pack_object(msgpack_packer *pk, const json_t *j)
 {
     const char *key;
@@ -23,7 +17,7 @@ static void pack_object(msgpack_packer *pk, const json_t *j)
     msgpack_pack_map(pk, (uint32_t)json_object_size(j));
     json_object_foreach((json_t *)j, key, v)
     {
-        pack_str(pk, key, strlen(key));
+        msgpack_pack_str_with_body(pk, key, strlen(key));
         jsonmp_pack(pk, v);
     }
 }
@@ -40,7 +34,7 @@ void jsonmp_pack(msgpack_packer *pk, const json_t *j)
             jsonmp_pack(pk, json_array_get(j, i));
         break;
     case JSON_STRING:
-        pack_str(pk, json_string_value(j), json_string_length(j));
+        msgpack_pack_str_with_body(pk, json_string_value(j), json_string_length(j));
         break;
     case JSON_INTEGER:
         msgpack_pack_int64(pk, json_integer_value(j));
@@ -58,6 +52,14 @@ void jsonmp_pack(msgpack_packer *pk, const json_t *j)
         msgpack_pack_nil(pk);
         break;
     }
+}
+
+void jsonmp_pack_sbuffer(const json_t *j, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    jsonmp_pack(&pk, j);
 }
 
 /* ---- msgpack -> JSON --------------------------------------------------------------- */

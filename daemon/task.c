@@ -1,0 +1,235 @@
+/*
+ * task: the task record and its msgpack encoding (see task.h). The stored record is the
+ * same map a query returns, so a query can send the stored bytes as they are.
+ */
+#include "task.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+static const char *const status_names[TASK_STATUS_COUNT_] = {
+    "dispatched", "accepted", "in_progress", "done", "closed", "parked"};
+
+const char *task_status_name(task_status_t s)
+{
+    return (unsigned)s < TASK_STATUS_COUNT_ ? status_names[s] : "?";
+}
+
+int task_status_from_name(const char *name, size_t len)
+{
+    for (int i = 0; i < TASK_STATUS_COUNT_; i++)
+        if (strlen(status_names[i]) == len && memcmp(status_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+bool task_is_open(const task_t *t)
+{
+    return t->status != TASK_CLOSED;
+}
+
+void task_format_id(uint64_t seq, char out[TASK_ID_MAX])
+{
+    snprintf(out, TASK_ID_MAX, "t-%llu", (unsigned long long)seq);
+}
+
+/* Only the form task_format_id writes is a task id: no sign, no leading zero, no
+ * overflow, so one task has exactly one name ("t-01" is not t-1). */
+int task_parse_id(const char *s, size_t len, uint64_t *seq)
+{
+    uint64_t v = 0;
+    if (len < 3 || len > 22 || s[0] != 't' || s[1] != '-' || s[2] == '0')
+        return -1;
+    for (size_t i = 2; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *seq = v;
+    return 0;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+    gb_text_sanitize(dst); /* a cut may split a character */
+}
+
+void task_add_step(task_t *t, int64_t at, const char *by, const char *step, const char *note,
+                   size_t note_len)
+{
+    if (t->nhistory == TASK_HISTORY_MAX) {
+        memmove(&t->history[1], &t->history[2], (TASK_HISTORY_MAX - 2) * sizeof t->history[0]);
+        t->nhistory--;
+    }
+    task_step_t *s = &t->history[t->nhistory++];
+    s->at = at;
+    copy_text(s->by, sizeof s->by, by, strlen(by));
+    copy_text(s->step, sizeof s->step, step, strlen(step));
+    copy_text(s->note, sizeof s->note, note ? note : "", note ? note_len : 0);
+}
+
+static void kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    wire_pack_cstr(pk, k);
+    wire_pack_cstr(pk, v);
+}
+
+static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+    wire_pack_cstr(pk, k);
+    msgpack_pack_int64(pk, v);
+}
+
+static void pack_history(msgpack_packer *pk, const task_t *t)
+{
+    wire_pack_cstr(pk, "history");
+    msgpack_pack_array(pk, t->nhistory);
+    for (uint32_t i = 0; i < t->nhistory; i++) {
+        const task_step_t *s = &t->history[i];
+        msgpack_pack_map(pk, 4);
+        kv_int(pk, "at", s->at);
+        kv_str(pk, "by", s->by);
+        kv_str(pk, "step", s->step);
+        kv_str(pk, "note", s->note);
+    }
+}
+
+void task_pack(msgpack_packer *pk, const task_t *t, bool with_history)
+{
+    char id[TASK_ID_MAX];
+    task_format_id(t->seq, id);
+    msgpack_pack_map(pk, 21 + (with_history ? 1 : 0));
+    kv_str(pk, "id", id);
+    wire_pack_cstr(pk, "seq");
+    msgpack_pack_uint64(pk, t->seq);
+    kv_str(pk, "event", t->event_id);
+    kv_str(pk, "type", t->type);
+    kv_str(pk, "route", t->route);
+    kv_str(pk, "role", t->role);
+    kv_str(pk, "grid", t->grid);
+    kv_str(pk, "category", t->category);
+    kv_str(pk, "assignee", t->assignee);
+    kv_str(pk, "status", task_status_name(t->status));
+    kv_int(pk, "created_at", t->created_at);
+    kv_int(pk, "accept_by", t->accept_by);
+    kv_int(pk, "complete_by", t->complete_by);
+    kv_int(pk, "accepted_at", t->accepted_at);
+    kv_int(pk, "done_at", t->done_at);
+    kv_int(pk, "closed_at", t->closed_at);
+    wire_pack_cstr(pk, "overdue_accept");
+    t->overdue_accept ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    wire_pack_cstr(pk, "overdue_complete");
+    t->overdue_complete ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    kv_int(pk, "fee_fen", t->fee_fen);
+    kv_int(pk, "fee_waived_fen", t->fee_waived_fen);
+    wire_pack_cstr(pk, "returned_by");
+    msgpack_pack_array(pk, t->nreturned);
+    for (uint32_t i = 0; i < t->nreturned; i++)
+        wire_pack_cstr(pk, t->returned_by[i]);
+    if (with_history)
+        pack_history(pk, t);
+}
+
+/* ---- unpacking: a table of string and integer fields, so each is named once ---- */
+
+typedef struct {
+    const char *key;
+    size_t off, cap; /* cap 0: int64 field */
+} field_t;
+
+#define S(k, f) {k, offsetof(task_t, f), sizeof(((task_t *)0)->f)}
+#define I(k, f) {k, offsetof(task_t, f), 0}
+static const field_t fields[] = {
+    S("event", event_id), S("type", type), S("route", route), S("role", role), S("grid", grid),
+    S("category", category), S("assignee", assignee), I("created_at", created_at),
+    I("accept_by", accept_by), I("complete_by", complete_by), I("accepted_at", accepted_at),
+    I("done_at", done_at), I("closed_at", closed_at), I("fee_fen", fee_fen),
+    I("fee_waived_fen", fee_waived_fen),
+};
+
+static bool key_is(const msgpack_object *k, const char *s)
+{
+    size_t n = strlen(s);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
+}
+
+static int64_t as_i64(const msgpack_object *v)
+{
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (int64_t)v->via.u64;
+    return v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64 : 0;
+}
+
+static void set_field(task_t *t, const field_t *f, const msgpack_object *v)
+{
+    char *p = (char *)t + f->off;
+    if (f->cap == 0)
+        *(int64_t *)(void *)p = as_i64(v);
+    else if (v->type == MSGPACK_OBJECT_STR)
+        copy_text(p, f->cap, v->via.str.ptr, v->via.str.size);
+}
+
+static void unpack_history(task_t *t, const msgpack_object *v)
+{
+    for (uint32_t i = 0; v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size &&
+                         t->nhistory < TASK_HISTORY_MAX;
+         i++) {
+        const msgpack_object *s = &v->via.array.ptr[i];
+        gb_str_t by = {"", 0}, step = {"", 0}, note = {"", 0};
+        uint64_t at = 0;
+        wire_get_str(s, "by", &by), wire_get_str(s, "step", &step), wire_get_str(s, "note", &note);
+        const msgpack_object *a = event_map_get(s, "at");
+        if (a)
+            at = (uint64_t)as_i64(a);
+        task_step_t *d = &t->history[t->nhistory++];
+        d->at = (int64_t)at;
+        copy_text(d->by, sizeof d->by, by.ptr, by.len);
+        copy_text(d->step, sizeof d->step, step.ptr, step.len);
+        copy_text(d->note, sizeof d->note, note.ptr, note.len);
+    }
+}
+
+static void unpack_special(task_t *t, const msgpack_object *k, const msgpack_object *v)
+{
+    if (key_is(k, "seq"))
+        t->seq = (uint64_t)as_i64(v);
+    else if (key_is(k, "status") && v->type == MSGPACK_OBJECT_STR)
+        t->status = (task_status_t)task_status_from_name(v->via.str.ptr, v->via.str.size);
+    else if (key_is(k, "overdue_accept"))
+        t->overdue_accept = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    else if (key_is(k, "overdue_complete"))
+        t->overdue_complete = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    else if (key_is(k, "history"))
+        unpack_history(t, v);
+    else if (key_is(k, "returned_by") && v->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < v->via.array.size && t->nreturned < TASK_RETURNED_MAX; i++)
+            if (v->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
+                copy_text(t->returned_by[t->nreturned++], TASK_MEMBER_MAX,
+                          v->via.array.ptr[i].via.str.ptr, v->via.array.ptr[i].via.str.size);
+}
+
+int task_unpack(const msgpack_object *obj, task_t *t)
+{
+    memset(t, 0, sizeof *t);
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
+        size_t j = 0;
+        while (j < sizeof fields / sizeof fields[0] && !key_is(k, fields[j].key))
+            j++;
+        if (j < sizeof fields / sizeof fields[0])
+            set_field(t, &fields[j], v);
+        else
+            unpack_special(t, k, v);
+    }
+    return t->seq && (int)t->status >= 0 ? 0 : -1;
+}

@@ -1,0 +1,424 @@
+/*
+ * taskdb: see taskdb.h. Key layouts:
+ *   tasks      [seq: 8 BE]                        -> task record (task_pack, with history)
+ *   tidx       ['a'|'g'][member|grid]['\0'][seq 8] -> (empty): open tasks by assignee, by grid
+ *   deadlines  [due: 8 BE][seq: 8 BE][kind: 1]     -> (empty): pending deadlines in time order
+ *   feed       [feed seq: 8 BE]                    -> feed record
+ * Ids cannot hold a NUL, so the separator keeps "li" from matching "li.qiang".
+ */
+#include "taskdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "be64.h"
+#include "wire.h"
+
+#define IDX_KEY_MAX (1 + 80 + 1 + 8)
+#define DL_KEY 17
+
+struct taskdb {
+    store_t *store;
+    MDB_dbi tasks, tidx, deadlines, feed;
+    msgpack_zone zone;
+    msgpack_sbuffer buf;
+    task_t *scratch; /* decoded record for scans */
+    MDB_txn *range_txn; /* the transaction of the range being walked */
+};
+
+
+taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
+{
+    taskdb_t *self = calloc(1, sizeof *self);
+    MDB_txn *txn;
+    int rc;
+    if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
+        !msgpack_zone_init(&self->zone, 4096)) {
+        snprintf(err, errlen, "out of memory");
+        free(self ? self->scratch : NULL);
+        free(self);
+        return NULL;
+    }
+    msgpack_sbuffer_init(&self->buf);
+    self->store = store;
+    if ((rc = mdb_txn_begin(store_env(store), NULL, 0, &txn)) == 0) {
+        if ((rc = mdb_dbi_open(txn, "tasks", MDB_CREATE, &self->tasks)) ||
+            (rc = mdb_dbi_open(txn, "tidx", MDB_CREATE, &self->tidx)) ||
+            (rc = mdb_dbi_open(txn, "deadlines", MDB_CREATE, &self->deadlines)) ||
+            (rc = mdb_dbi_open(txn, "feed", MDB_CREATE, &self->feed)))
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+    }
+    if (rc) {
+        snprintf(err, errlen, "task databases: %s", mdb_strerror(rc));
+        taskdb_destroy(&self);
+    }
+    return self;
+}
+
+void taskdb_destroy(taskdb_t **self_p)
+{
+    taskdb_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    msgpack_zone_destroy(&self->zone);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self->scratch);
+    free(self);
+    *self_p = NULL;
+}
+
+static int decode(taskdb_t *self, const MDB_val *v, task_t *t)
+{
+    msgpack_object obj;
+    size_t off = 0;
+    msgpack_zone_clear(&self->zone);
+    if (msgpack_unpack(v->mv_data, v->mv_size, &off, &self->zone, &obj) != MSGPACK_UNPACK_SUCCESS)
+        return -1;
+    return task_unpack(&obj, t);
+}
+
+int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    MDB_txn *txn;
+    be64_put(key, seq);
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    int rc = mdb_get(txn, self->tasks, &k, &v);
+    int result = rc == MDB_NOTFOUND ? 1 : rc ? -1 : decode(self, &v, t);
+    store_read_end(self->store, txn);
+    return result;
+}
+
+/* ---- derived keys ---- */
+
+static size_t idx_key(unsigned char *out, char index, const char *id, uint64_t seq)
+{
+    size_t n = strlen(id);
+    if (n > 80)
+        n = 80;
+    out[0] = (unsigned char)index;
+    memcpy(out + 1, id, n);
+    out[1 + n] = 0;
+    be64_put(out + 2 + n, seq);
+    return 2 + n + 8;
+}
+
+static void dl_key(unsigned char *out, int64_t due, uint64_t seq, deadline_kind_t kind)
+{
+    be64_put(out, (uint64_t)due);
+    be64_put(out + 8, seq);
+    out[16] = (unsigned char)kind;
+}
+
+static bool accept_pending(const task_t *t)
+{
+    return t && t->status == TASK_DISPATCHED && t->accept_by && !t->overdue_accept;
+}
+
+static bool complete_pending(const task_t *t)
+{
+    return t && t->complete_by && !t->overdue_complete &&
+           (t->status == TASK_DISPATCHED || t->status == TASK_ACCEPTED ||
+            t->status == TASK_IN_PROGRESS);
+}
+
+/* Puts or deletes one key so that its presence matches want. */
+static store_rc_t sync_key(taskdb_t *self, MDB_dbi dbi, const unsigned char *key, size_t len,
+                           bool had, bool want)
+{
+    MDB_val k = {len, (void *)key}, v = {0, NULL};
+    int rc = 0;
+    if (had && !want)
+        rc = mdb_del(store_txn(self->store), dbi, &k, NULL);
+    else if (want && !had)
+        rc = mdb_put(store_txn(self->store), dbi, &k, &v, 0);
+    return rc && rc != MDB_NOTFOUND ? store_fail(self->store, rc, "task index") : STORE_OK;
+}
+
+static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, const task_t *t)
+{
+    unsigned char a[IDX_KEY_MAX], b[IDX_KEY_MAX];
+    const char *was = old ? (index == 'a' ? old->assignee : old->grid) : NULL;
+    const char *now = index == 'a' ? t->assignee : t->grid;
+    bool had = old && task_is_open(old), want = task_is_open(t);
+    if (had && want && strcmp(was, now) == 0)
+        return STORE_OK;
+    store_rc_t rc = STORE_OK;
+    if (had)
+        rc = sync_key(self, self->tidx, a, idx_key(a, index, was, old->seq), true, false);
+    if (rc == STORE_OK && want)
+        rc = sync_key(self, self->tidx, b, idx_key(b, index, now, t->seq), false, true);
+    return rc;
+}
+
+static store_rc_t sync_deadline(taskdb_t *self, deadline_kind_t kind, const task_t *old,
+                                const task_t *t)
+{
+    unsigned char a[DL_KEY], b[DL_KEY];
+    bool (*pending)(const task_t *) = kind == DEADLINE_ACCEPT ? accept_pending : complete_pending;
+    int64_t was = old ? (kind == DEADLINE_ACCEPT ? old->accept_by : old->complete_by) : 0;
+    int64_t due = kind == DEADLINE_ACCEPT ? t->accept_by : t->complete_by;
+    bool had = pending(old), want = pending(t);
+    if (had == want && was == due)
+        return STORE_OK;
+    store_rc_t rc = STORE_OK;
+    if (had)
+        dl_key(a, was, old->seq, kind), rc = sync_key(self, self->deadlines, a, DL_KEY, true, false);
+    if (rc == STORE_OK && want)
+        dl_key(b, due, t->seq, kind), rc = sync_key(self, self->deadlines, b, DL_KEY, false, true);
+    return rc;
+}
+
+store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t)
+{
+    unsigned char key[8];
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&self->buf);
+    msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
+    task_pack(&pk, t, true);
+    be64_put(key, t->seq);
+    MDB_val k = {8, key}, v = {self->buf.size, self->buf.data};
+    int rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
+    if (rc)
+        return store_fail(self->store, rc, "task");
+    store_rc_t r;
+    if ((r = sync_index(self, 'a', old, t)) != STORE_OK || (r = sync_index(self, 'g', old, t)) != STORE_OK ||
+        (r = sync_deadline(self, DEADLINE_ACCEPT, old, t)) != STORE_OK)
+        return r;
+    return sync_deadline(self, DEADLINE_COMPLETE, old, t);
+}
+
+/* Calls fn for each key of dbi starting with prefix (len bytes), from start. */
+typedef int (*key_fn)(void *arg, const MDB_val *k, const MDB_val *v);
+static long range(taskdb_t *self, MDB_dbi dbi, const void *start, size_t start_len,
+                  const void *prefix, size_t len, key_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k = {start_len, (void *)start}, v;
+    long n = 0;
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    self->range_txn = txn;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size < len || memcmp(k.mv_data, prefix, len) != 0)
+                break;
+            n++;
+            if (fn(arg, &k, &v))
+                break;
+        }
+        mdb_cursor_close(cur);
+    }
+    store_read_end(self->store, txn);
+    return n;
+}
+
+static int count_key(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    (void)arg, (void)k, (void)v;
+    return 0;
+}
+
+uint32_t taskdb_load(taskdb_t *self, const char *member)
+{
+    unsigned char key[IDX_KEY_MAX];
+    size_t n = idx_key(key, 'a', member, 0) - 8;
+    long c = range(self, self->tidx, key, n, key, n, count_key, NULL);
+    return c < 0 ? 0 : (uint32_t)c;
+}
+
+static uint64_t last_seq(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t seq = 0;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            seq = be64_get(k.mv_data);
+        mdb_cursor_close(cur);
+    }
+    return seq;
+}
+
+uint64_t taskdb_feed_head(taskdb_t *self)
+{
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn))
+        return 0;
+    uint64_t seq = last_seq(txn, self->feed);
+    store_read_end(self->store, txn);
+    return seq;
+}
+
+store_rc_t taskdb_feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
+                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
+{
+    MDB_txn *txn = store_txn(self->store);
+    uint64_t seq = last_seq(txn, self->feed) + 1;
+    unsigned char key[8];
+    msgpack_packer pk;
+    snprintf(topic, topic_len, "task/%s/%s", t->grid[0] ? t->grid : "-",
+             t->assignee[0] ? t->assignee : "-");
+    msgpack_sbuffer_clear(out);
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 6);
+    wire_pack_cstr(&pk, "seq"), msgpack_pack_uint64(&pk, seq);
+    wire_pack_cstr(&pk, "topic"), wire_pack_cstr(&pk, topic);
+    wire_pack_cstr(&pk, "at"), msgpack_pack_int64(&pk, at);
+    wire_pack_cstr(&pk, "change"), wire_pack_cstr(&pk, change);
+    wire_pack_cstr(&pk, "by"), wire_pack_cstr(&pk, by);
+    wire_pack_cstr(&pk, "task"), task_pack(&pk, t, false);
+    be64_put(key, seq);
+    MDB_val k = {8, key}, v = {out->size, out->data};
+    int rc = mdb_put(txn, self->feed, &k, &v, MDB_APPEND);
+    return rc ? store_fail(self->store, rc, "task feed") : STORE_OK;
+}
+
+typedef struct {
+    const char *filter;
+    size_t filter_len;
+    uint32_t limit, n;
+    taskdb_record_fn fn;
+    void *arg;
+    wire_decoder_t *dec;
+    uint64_t last;
+} feed_read_t;
+
+/* The topic of a stored feed record, read without decoding the rest. */
+static bool topic_matches(feed_read_t *r, const MDB_val *v)
+{
+    gb_str_t topic;
+    const msgpack_object *obj;
+    if (!r->filter_len)
+        return true;
+    if (wire_decode_object(r->dec, v->mv_data, v->mv_size, &obj, NULL) < 0 ||
+        wire_get_str(obj, "topic", &topic) < 0)
+        return false;
+    return topic.len >= r->filter_len && memcmp(topic.ptr, r->filter, r->filter_len) == 0;
+}
+
+static int feed_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    feed_read_t *r = arg;
+    r->last = be64_get(k->mv_data);
+    if (!topic_matches(r, v))
+        return 0;
+    r->n++;
+    if (r->fn(r->arg, r->last, v->mv_data, v->mv_size))
+        return 1;
+    return r->n >= r->limit;
+}
+
+long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
+                      size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen)
+{
+    unsigned char key[8];
+    feed_read_t r = {filter, filter_len, limit, 0, fn, arg, wire_decoder_new(), 0};
+    be64_put(key, from);
+    long n = r.dec && limit ? range(self, self->feed, key, 8, key, 0, feed_one, &r) : 0;
+    wire_decoder_destroy(&r.dec);
+    *last_seen = r.last;
+    return n < 0 ? -1 : (long)r.n;
+}
+
+int taskdb_next_deadline(taskdb_t *self, int64_t *due)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int found = 1;
+    if (store_read_begin(self->store, &txn))
+        return 1;
+    if (mdb_cursor_open(txn, self->deadlines, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == DL_KEY) {
+            *due = (int64_t)be64_get(k.mv_data);
+            found = 0;
+        }
+        mdb_cursor_close(cur);
+    }
+    store_read_end(self->store, txn);
+    return found;
+}
+
+long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    long n = 0;
+    if (mdb_cursor_open(store_txn(self->store), self->deadlines, &cur))
+        return -1;
+    while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == DL_KEY &&
+           (int64_t)be64_get(k.mv_data) <= now) {
+        unsigned char key[DL_KEY];
+        memcpy(key, k.mv_data, DL_KEY);
+        if (mdb_cursor_del(cur, 0))
+            break;
+        n++;
+        if (fn(arg, be64_get(key + 8), (deadline_kind_t)key[16]) < 0) {
+            n = -1;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
+typedef struct {
+    taskdb_t *self;
+    taskdb_task_fn fn;
+    void *arg;
+    uint32_t limit, n;
+} scan_t;
+
+static int visit_record(scan_t *s, uint64_t seq)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    be64_put(key, seq);
+    /* Inside range(): one thread may hold one read transaction, so reuse the walk's. */
+    int rc = mdb_get(s->self->range_txn, s->self->tasks, &k, &v);
+    int stop = 0;
+    if (rc == 0 && decode(s->self, &v, s->self->scratch) == 0) {
+        s->n++;
+        stop = s->fn(s->arg, s->self->scratch, v.mv_data, v.mv_size) || s->n >= s->limit;
+    }
+    return stop;
+}
+
+static int scan_index(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    (void)v;
+    return visit_record(arg, be64_get((const unsigned char *)k->mv_data + k->mv_size - 8));
+}
+
+static int scan_tasks(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    scan_t *s = arg;
+    (void)k;
+    if (decode(s->self, v, s->self->scratch) < 0)
+        return 0;
+    s->n++;
+    return s->fn(s->arg, s->self->scratch, v->mv_data, v->mv_size) || s->n >= s->limit;
+}
+
+long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, uint32_t limit,
+                 taskdb_task_fn fn, void *arg)
+{
+    scan_t s = {self, fn, arg, limit, 0};
+    unsigned char start[IDX_KEY_MAX];
+    if (limit == 0)
+        return 0;
+    if (index == 0) {
+        be64_put(start, after + 1);
+        return range(self, self->tasks, start, 8, start, 0, scan_tasks, &s) < 0 ? -1 : (long)s.n;
+    }
+    size_t n = idx_key(start, index, key, after + 1);
+    return range(self, self->tidx, start, n, start, n - 8, scan_index, &s) < 0 ? -1 : (long)s.n;
+}

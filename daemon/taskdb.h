@@ -1,0 +1,62 @@
+/*
+ * taskdb: tasks, their indexes, their pending deadlines and the task feed, as named
+ * databases in the store's LMDB environment, written inside the store's batch.
+ *
+ * Indexes and deadline keys are derived from the task record: taskdb_put compares the
+ * old record with the new one and adds or removes exactly the keys that changed, so no
+ * caller maintains an index by hand and a restart rebuilds nothing. An assignee's load
+ * (open tasks) is the length of its index range, never a counter that could drift.
+ */
+#ifndef GB_TASKDB_H
+#define GB_TASKDB_H
+
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "task.h"
+
+typedef struct taskdb taskdb_t;
+
+typedef enum { DEADLINE_ACCEPT = 'a', DEADLINE_COMPLETE = 'c' } deadline_kind_t;
+
+taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen);
+void taskdb_destroy(taskdb_t **self_p);
+
+/* 0 and *t, 1 when there is no such task, -1 on a store error. */
+int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t);
+
+/* Writes t (old: its previous state, NULL for a new task) with its index and deadline keys.
+ * Inside the batch. */
+store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t);
+
+/* Open tasks assigned to member (parked tasks count for ""). */
+uint32_t taskdb_load(taskdb_t *self, const char *member);
+
+/* Appends a feed record for t's change; its bytes are packed into out for publishing
+ * after the commit, and its topic ("task/<grid>/<assignee>") into topic. */
+store_rc_t taskdb_feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
+                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len);
+
+/* The last feed seq (0 when empty). */
+uint64_t taskdb_feed_head(taskdb_t *self);
+
+/* Feed records with seq >= from whose topic starts with filter (len 0: all), in order. */
+typedef int (*taskdb_record_fn)(void *arg, uint64_t seq, const void *rec, size_t len);
+long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
+                      size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen);
+
+/* The earliest pending deadline: 0 and *due, 1 when none. */
+int taskdb_next_deadline(taskdb_t *self, int64_t *due);
+
+/* Takes (deletes) every deadline at or before now, calling fn for each. Inside a batch. */
+typedef int (*taskdb_deadline_fn)(void *arg, uint64_t task_seq, deadline_kind_t kind);
+long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *arg);
+
+/* Open tasks by index ('a': by assignee, 'g': by grid), key the member or grid id, seq
+ * above after, at most limit; or all tasks (index 0) in seq order. */
+typedef int (*taskdb_task_fn)(void *arg, const task_t *t, const void *rec, size_t len);
+long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, uint32_t limit,
+                 taskdb_task_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * bench_report: turns the JSON lines of one `make bench` run (build/bench.json) into the
+ * table people read: for every measurement the best round and the spread over the rounds
+ * (the machine is shared and small, so one figure alone says little), and gridbus's
+ * end-to-end figure as a fraction of each ceiling measured beside it in the same run.
+ *
+ * Usage: bench_report BENCH.json  (tests/bench/run calls it last). It measures nothing
+ * and starts nothing; a measurement missing from the file is left out of the table.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    json_t *best;  /* the best round's line */
+    double lo, hi; /* the metric over the rounds */
+    double load_lo, load_hi;
+    int rounds, failed; /* lines, and lines with failed:true */
+} group_t;
+
+static json_t *lines; /* every line of the file, in order */
+
+static double num(const json_t *o, const char *field)
+{
+    json_t *v = json_object_get(o, field);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(const json_t *o, const char *field)
+{
+    const char *s = json_string_value(json_object_get(o, field));
+    return s ? s : "";
+}
+
+static int load(const char *path)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return perror(path), -1;
+    lines = json_array();
+    while (fgets(buf, sizeof buf, f)) {
+        json_t *o = json_loads(buf, 0, NULL);
+        if (json_is_object(o))
+            json_array_append_new(lines, o);
+        else
+            json_decref(o);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void group_add(group_t *g, json_t *o)
+{
+    double v = num(o, str(o, "metric")), l = num(o, "load1");
+    bool higher = strcmp(str(o, "better"), "higher") == 0;
+    if (isnan(v))
+        return;
+    if (g->rounds == 0 ||
+        (higher ? v > num(g->best, str(o, "metric")) : v < num(g->best, str(o, "metric"))))
+        g->best = o;
+    g->lo = g->rounds ? fmin(g->lo, v) : v, g->hi = g->rounds ? fmax(g->hi, v) : v;
+    g->load_lo = g->rounds ? fmin(g->load_lo, l) : l;
+    g->load_hi = g->rounds ? fmax(g->load_hi, l) : l;
+    g->rounds++;
+    g->failed += json_is_true(json_object_get(o, "failed"));
+}
+
+/* The rounds of key: false when there are none. */
+static bool group(const char *key, group_t *g)
+{
+    size_t i;
+    json_t *o;
+    memset(g, 0, sizeof *g);
+    json_array_foreach(lines, i, o) if (strcmp(str(o, "key"), key) == 0) group_add(g, o);
+    return g->rounds > 0;
+}
+
+/* Calls fn once per distinct key of bench whose key starts with prefix, in file order. */
+static void each_key(const char *bench, const char *prefix, void (*fn)(const char *key))
+{
+    size_t i, j;
+    json_t *o, *p;
+    json_array_foreach(lines, i, o)
+    {
+        const char *key = str(o, "key");
+        bool seen = false;
+        if (strcmp(str(o, "bench"), bench) != 0 || strncmp(key, prefix, strlen(prefix)) != 0)
+            continue;
+        json_array_foreach(lines, j, p) if (j < i && strcmp(str(p, "key"), key) == 0) seen = true;
+        if (!seen)
+            fn(key);
+    }
+}
+
+/* 1234567.8 -> "1,234,568". */
+static const char *grouped(double v, char *buf, size_t len)
+{
+    char raw[32];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t n = strlen(raw), k = 0;
+    for (size_t i = 0; i < n && k + 2 < len; i++) {
+        buf[k++] = raw[i];
+        if (raw[i] != '-' && (n - i - 1) % 3 == 0 && i + 1 < n)
+            buf[k++] = ',';
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+static const char *spread(const group_t *g, char *buf, size_t len)
+{
+    char a[32], b[32];
+    if (g->rounds < 2)
+        snprintf(buf, len, "(1 round)");
+    else
+        snprintf(buf, len, "%s..%s", grouped(g->lo, a, sizeof a), grouped(g->hi, b, sizeof b));
+    return buf;
+}
+
+static const char *failed_note(const group_t *g)
+{
+    static char buf[48];
+    if (!g->failed)
+        return "";
+    snprintf(buf, sizeof buf, "  FAILED in %d round(s)", g->failed);
+    return buf;
+}
+
+/* The best flat-out end-to-end figure, and which run it came from. */
+static double gridbus_best(char *which, size_t len)
+{
+    size_t i;
+    json_t *o;
+    double best = 0;
+    json_array_foreach(lines, i, o) if (strcmp(str(o, "bench"), "ingest") == 0 &&
+                                        strcmp(str(o, "case"), "flat-out") == 0 &&
+                                        num(o, "per_s") > best)
+    {
+        best = num(o, "per_s");
+        snprintf(which, len, "%.0f publishers", num(o, "publishers"));
+    }
+    return best;
+}
+
+static void ingest_row(const char *key)
+{
+    group_t g;
+    char a[32], b[48];
+    if (!group(key, &g))
+        return;
+    printf("  %2.0f x %-4.0f %11s  %-17s %6.2f %6.2f %6.2f %6.1f %6.1f %5.0f%%%s\n",
+           num(g.best, "publishers"), num(g.best, "window"),
+           grouped(num(g.best, "per_s"), a, sizeof a), spread(&g, b, sizeof b),
+           num(g.best, "p50_ms"), num(g.best, "p99_ms"), num(g.best, "p999_ms"),
+           num(g.best, "batch_avg"), num(g.best, "cpu_us_per_event"),
+           100 * num(g.best, "main_thread_busy"), failed_note(&g));
+}
+
+static void offered_row(const char *key)
+{
+    group_t g;
+    char a[32], b[32];
+    if (!group(key, &g))
+        return;
+    printf("  offered %s ev/s, %.0f publishers x %.0f in flight at most; achieved %s ev/s, batch "
+           "%.1f\n",
+           grouped(num(g.best, "offered"), a, sizeof a), num(g.best, "publishers"),
+           num(g.best, "window"), grouped(num(g.best, "per_s"), b, sizeof b),
+           num(g.best, "batch_avg"));
+    printf("  ack latency p50 / p99 / p99.9       %.2f / %.2f / %.2f ms  (p99 over rounds "
+           "%.2f..%.2f)%s\n",
+           num(g.best, "p50_ms"), num(g.best, "p99_ms"), num(g.best, "p999_ms"), g.lo, g.hi,
+           failed_note(&g));
+}
+
+static void na_row(const char *key)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(lines, i, o) if (strcmp(str(o, "key"), key) == 0)
+    {
+        printf("  %-40s %s\n", str(o, "label"), str(o, "na"));
+        return;
+    }
+}
+
+static void ceiling_row(const char *key)
+{
+    group_t g;
+    char a[32], b[48], which[48], frac[32];
+    double gb = gridbus_best(which, sizeof which);
+    if (!group(key, &g))
+        return;
+    double c = num(g.best, "per_s"), f = c > 0 ? gb / c : 0;
+    if (f >= 1)
+        snprintf(frac, sizeof frac, "%.1fx", f);
+    else
+        snprintf(frac, sizeof frac, "%.1f%%", 100 * f);
+    printf("  %-60s %10s  %-21s %7s%s\n", str(g.best, "label"), grouped(c, a, sizeof a),
+           spread(&g, b, sizeof b), frac, failed_note(&g));
+}
+
+static void scale_row(const char *key)
+{
+    group_t g;
+    char a[32], b[48], c[32], d[32];
+    if (!group(key, &g))
+        return;
+    const json_t *o = g.best;
+    if (strncmp(key, "fill", 4) == 0)
+        printf("  %-30s %10s ev/s  %-21s first tenth %s, last tenth %s ev/s%s\n", key,
+               grouped(num(o, "per_s"), a, sizeof a), spread(&g, b, sizeof b),
+               grouped(num(o, "first_slice_per_s"), c, sizeof c),
+               grouped(num(o, "last_slice_per_s"), d, sizeof d), failed_note(&g));
+    else if (strncmp(key, "ingest", 6) == 0)
+        printf("  %-30s %10s ev/s  %-21s p50 %.2f, p99 %.2f, p99.9 %.2f ms%s\n", key,
+               grouped(num(o, "per_s"), a, sizeof a), spread(&g, b, sizeof b), num(o, "p50_ms"),
+               num(o, "p99_ms"), num(o, "p999_ms"), failed_note(&g));
+    else if (strncmp(key, "rss", 3) == 0)
+        printf("  %-30s %10.1f MiB   VmRSS; anon %.1f MiB, file-backed (LMDB map) %.1f MiB; over "
+               "rounds %.1f..%.1f MiB%s\n",
+               key, num(o, "vm_rss_kib") / 1024, num(o, "rss_anon_kib") / 1024,
+               num(o, "rss_file_kib") / 1024, g.lo / 1024, g.hi / 1024, failed_note(&g));
+    else if (strncmp(key, "restart", 7) == 0)
+        printf("  %-30s %10.1f ms    stop %.1f + start to READY %.1f ms; over rounds %.1f..%.1f "
+               "ms%s\n",
+               key, num(o, "total_ms"), num(o, "stop_ms"), num(o, "start_ms"), g.lo, g.hi,
+               failed_note(&g));
+}
+
+static void header(void)
+{
+    char day[32];
+    time_t t = time(NULL);
+    size_t i;
+    json_t *o;
+    double lo = INFINITY, hi = 0, rounds = 0;
+    json_array_foreach(lines, i, o)
+    {
+        double l = num(o, "load1");
+        lo = isnan(l) ? lo : fmin(lo, l), hi = isnan(l) ? hi : fmax(hi, l);
+        rounds = fmax(rounds, num(o, "round"));
+    }
+    strftime(day, sizeof day, "%Y-%m-%d %H:%M", localtime(&t));
+    printf("gridbus bench, %s, %ld CPUs, loopback; best of %.0f round(s), spread = worst..best "
+           "round;\n1-minute load average during the run %.2f..%.2f (other work on the machine "
+           "makes figures noisy)\n",
+           day, sysconf(_SC_NPROCESSORS_ONLN), rounds, lo == INFINITY ? 0 : lo, hi);
+    printf("Routing and alert rules are not implemented yet: an event is validated, stored "
+           "(fsync'd group\ncommit) and acked, nothing more.\n");
+}
+
+int main(int argc, char **argv)
+{
+    char which[48] = "none";
+    if (argc != 2)
+        return fprintf(stderr, "usage: bench_report BENCH.json\n"), 2;
+    if (load(argv[1]) < 0)
+        return 1;
+    header();
+    printf("\nDurable acked ingest (mix of the four field kinds, ~250-byte records)\n");
+    printf("                              ack latency, ms       avg   daemon   main\n");
+    printf(
+        "  pub x window acked ev/s  spread               p50    p99  p99.9  batch  us/ev  busy\n");
+    each_key("ingest", "flat-out", ingest_row);
+    printf("\nLatency under load\n");
+    each_key("ingest", "offered", offered_row);
+    each_key("ingest", "task-delivery", na_row);
+    printf("\nCeilings, measured beside it in the same run %27s  %-21s %7s\n", "ev/s", "spread",
+           "gridbus");
+    each_key("ceiling", "", ceiling_row);
+    double gb = gridbus_best(which, sizeof which);
+    printf("  (gridbus = its best flat-out figure, %s = %.0f ev/s, as a fraction of each)\n", which,
+           gb);
+    printf("\nScale\n");
+    each_key("scale", "", scale_row);
+    each_key("scale", "open tasks", na_row);
+    json_decref(lines);
+    return 0;
+}
