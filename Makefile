@@ -19,7 +19,8 @@ VERSION  := 0.1.0
 PKGS     := libevent libzmq msgpack lmdb libfyaml jansson libsystemd
 TEST_PKGS := criterion
 DEB_PKGS := pkg-config libevent-dev libzmq3-dev libmsgpack-dev liblmdb-dev libfyaml-dev \
-            libjansson-dev libsystemd-dev libcriterion-dev systemd
+            libjansson-dev libsystemd-dev libcriterion-dev systemd python3 python3-zmq \
+            python3-msgpack clang libclang-rt-14-dev
 
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -108,6 +109,8 @@ deps:
 	@missing=""; \
 	for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	/usr/bin/python3 -c 'import zmq, msgpack' 2>/dev/null || missing="$$missing python3-zmq"; \
+	command -v clang >/dev/null 2>&1 || missing="$$missing clang"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then \
@@ -126,13 +129,13 @@ run: all
 check: deps-quiet
 	@$(MAKE) --no-print-directory $(RELEASE) $(ASAN) $(call UNIT_BINS,build) $(call E2E_BINS,build) \
 		$(call UNIT_BINS,build/asan) $(call E2E_BINS,build/asan)
-	@tests/run build build/asan
+	@CC="$(CC)" tests/run build build/asan
 
 bench: all
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	@tests/bench/run build
 
-fuzz:
+fuzz: deps-quiet
 	@tests/fuzz/run
 
 install: all
@@ -161,7 +164,8 @@ uninstall:
 
 format:
 	clang-format -i $(PROTO_SRC) $(DAEMON_SRC) $(LIB_SRC) $(CLI_SRC) $(TLIB_SRC) $(UNIT_SRC) \
-		$(E2E_SRC) $(BENCH_SRC) $(wildcard proto/*.h daemon/*.h clients/*/*.h tests/lib/*.h)
+		$(E2E_SRC) $(BENCH_SRC) $(wildcard proto/*.h daemon/*.h clients/*/*.h tests/lib/*.h) \
+		$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
 clean:
 	rm -rf build

@@ -67,11 +67,24 @@ static const config_key_t keys[] = {
         "PUB, bind: alert feed, topics alert/<community>/<rule>"),
     KEY("endpoints.http", KT_STRING, endpoints.http, "127.0.0.1:7480",
         "HOST:PORT of the HTTP health, metrics and query endpoint"),
+    KEY("http.token_file", KT_STRING, http.token_file, "none",
+        "absolute path of a file holding the bearer token HTTP requests must present; none: "
+        "no token (then endpoints.http must be loopback)"),
+    KEY("security.enabled", KT_BOOL, security.enabled, "false",
+        "CURVE encryption and ZAP key checks on every ZeroMQ endpoint"),
+    KEY("security.server_key", KT_STRING, security.server_key, "server.key",
+        "the daemon's CURVE key pair (relative: in state_dir), made on first start"),
+    KEY("security.keys", KT_PATH, security.keys, "conf/clients.keys",
+        "client public keys, one `KEY member.id` a line; reloaded on SIGHUP"),
+    KEY("security.allow_insecure_remote", KT_BOOL, security.allow_insecure_remote, "false",
+        "with security off, allow endpoints that are not on loopback"),
     KEY("store.map_size", KT_SIZE64, store.map_size, "64MiB", "initial LMDB map size"),
     KEY("store.map_size_max", KT_SIZE64, store.map_size_max, "16GiB",
         "the map grows up to this; past it writes are refused with E_STORAGE"),
     KEY("store.dead_letter_max", KT_COUNT, store.dead_letter_max, "10000",
         "refused inputs kept for inspection; the oldest go first"),
+    KEY("store.reader_check_ms", KT_COUNT, store.reader_check_ms, "60000",
+        "ms between sweeps of stale LMDB reader slots (0: only at start)"),
     KEY("limits.max_message", KT_SIZE32, limits.max_message, "64KiB",
         "largest request accepted; a bigger one is refused with E_TOO_LARGE"),
     KEY("limits.max_frame", KT_SIZE32, limits.max_frame, "1MiB",
@@ -80,6 +93,12 @@ static const config_key_t keys[] = {
         "most requests handled in one write transaction (group commit)"),
     KEY("limits.read_budget", KT_COUNT, limits.read_budget, "256",
         "most messages read from one socket per loop turn"),
+    KEY("limits.inflight_max", KT_COUNT, limits.inflight_max, "1024",
+        "most requests of one connection in one batch; more are refused with E_BUSY"),
+    KEY("limits.heartbeat_ivl_ms", KT_COUNT, limits.heartbeat_ivl_ms, "5000",
+        "ms between ZeroMQ heartbeats (PING) on every endpoint; 0: none"),
+    KEY("limits.heartbeat_timeout_ms", KT_COUNT, limits.heartbeat_timeout_ms, "15000",
+        "a peer silent this long after a PING is disconnected"),
     KEY("log.level", KT_LEVEL, log.level, "info", "debug, info, warning or error"),
     KEY("testing.allow_clock", KT_BOOL, testing.allow_clock, "false",
         "lets tests set the daemon's clock; never in production"),
@@ -628,6 +647,21 @@ static int check_store(const config_t *self, char *err, size_t errlen)
     return 0;
 }
 
+/* The longest heartbeat time: an hour, below ZeroMQ's TTL limit (16 bits of 0.1 s). */
+#define HEARTBEAT_MS_MAX 3600000u
+
+static int check_heartbeat(const config_t *self, char *err, size_t errlen)
+{
+    uint32_t ivl = self->limits.heartbeat_ivl_ms, timeout = self->limits.heartbeat_timeout_ms;
+    if (ivl > HEARTBEAT_MS_MAX || timeout > HEARTBEAT_MS_MAX)
+        return failf(err, errlen, "limits.heartbeat_*_ms: at most %u (one hour)", HEARTBEAT_MS_MAX);
+    if (ivl && timeout < ivl)
+        return failf(err, errlen,
+                     "limits.heartbeat_timeout_ms (%u) is below limits.heartbeat_ivl_ms (%u)",
+                     timeout, ivl);
+    return 0;
+}
+
 static int check_limits(const config_t *self, char *err, size_t errlen)
 {
     char a[32], b[32];
@@ -642,7 +676,9 @@ static int check_limits(const config_t *self, char *err, size_t errlen)
         return failf(err, errlen, "limits.batch_max must be at least 1");
     if (self->limits.read_budget < 1)
         return failf(err, errlen, "limits.read_budget must be at least 1");
-    return 0;
+    if (self->limits.inflight_max < 1)
+        return failf(err, errlen, "limits.inflight_max must be at least 1");
+    return check_heartbeat(self, err, errlen);
 }
 
 static int check_strings(const config_t *self, char *err, size_t errlen)

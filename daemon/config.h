@@ -24,16 +24,23 @@ typedef struct {
     /* defaults tcp://127.0.0.1:7401 (ingest ROUTER), :7402 (publish SUB), :7403 (tasks PUB),
      * :7404 (alerts PUB), http "127.0.0.1:7480" */
     struct {
+        char *token_file; /* "none" (default), or an absolute path: the file holds the bearer
+                           * token every HTTP request must present (daemon/http.h) */
+    } http;
+    struct {
         uint64_t map_size;
         uint64_t map_size_max;
         uint32_t dead_letter_max;
-    } store; /* defaults 64 MiB, 16 GiB, 10000 */
+        uint32_t reader_check_ms;
+    } store; /* defaults 64 MiB, 16 GiB, 10000, 60000 ms (0: stale readers cleared at start only) */
     struct {
         uint32_t max_message;
         uint32_t max_frame;
         uint32_t batch_max;
         uint32_t read_budget;
-    } limits;        /* defaults 65536, 1048576, 4096, 256 */
+        uint32_t inflight_max;
+        uint32_t heartbeat_ivl_ms, heartbeat_timeout_ms;
+    } limits;        /* defaults 65536, 1048576, 4096, 256, 1024, 5000 ms, 15000 ms */
     char *directory; /* community directory file; default "conf/daidong.yaml" */
     struct {
         char *level;
@@ -41,6 +48,12 @@ typedef struct {
     struct {
         bool allow_clock;
     } testing; /* default false: lets tests set the daemon clock; never in production */
+    struct {
+        bool enabled;               /* CURVE + ZAP on every ZeroMQ endpoint; default false */
+        char *server_key;           /* key pair file; relative: inside state_dir ("server.key") */
+        char *keys;                 /* client public key -> member file; "conf/clients.keys" */
+        bool allow_insecure_remote; /* non-loopback endpoints with security off; false */
+    } security;                     /* see daemon/security.h */
 } config_t;
 
 #define CONFIG_SOURCE_DEFAULT "(embedded default)"

@@ -82,6 +82,8 @@ static const char *get_part(const char *p, const void **data, uint32_t *len)
 
 void feed_flush(feed_t *self)
 {
+    if (self->queue.size == 0)
+        return; /* nothing queued: the buffer may not even exist yet */
     const char *p = self->queue.data, *end = p + self->queue.size;
     while (p < end) {
         const void *topic, *rec;

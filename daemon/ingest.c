@@ -16,7 +16,9 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "inflight.h"
 #include "log.h"
+#include "metrics.h"
 #include "op.h"
 #include "wire.h"
 #include "zwatch.h"
@@ -28,6 +30,7 @@ typedef struct {
     zmq_msg_t body;
     uint8_t src;
     bool delim;      /* a REQ-style empty delimiter preceded the body: echo it */
+    bool busy;       /* past limits.inflight_max for its connection: answered E_BUSY */
     uint32_t extra;  /* frames past the body, dropped */
     size_t reply_off, reply_len;
 } item_t;
@@ -44,6 +47,7 @@ struct ingest {
     task_t *task_scratch;
     msgpack_sbuffer replies, scratch;
     msgpack_packer reply_pk; /* packs into replies */
+    inflight_t *inflight;    /* requests per connection in this batch */
     bool stopped;
 };
 
@@ -94,6 +98,9 @@ static void read_socket(ingest_t *self, void *sock, uint8_t src)
         }
         it->src = src;
         recv_rest(sock, it, src == SRC_INGEST);
+        if (src == SRC_INGEST)
+            it->busy =
+                !inflight_admit(self->inflight, zmq_msg_data(&it->ident), zmq_msg_size(&it->ident));
         self->count++, n++;
     }
     if (n)
@@ -127,6 +134,9 @@ static int run_items(ingest_t *self, op_ctx_t *ctx)
         char source[80];
         describe_source(it, source, sizeof source);
         ctx->source = source;
+        /* Set by the ZAP handler when CURVE is on: the member the key belongs to. */
+        const char *member = zmq_msg_gets(&it->body, "User-Id");
+        ctx->peer_member = member && member[0] ? member : NULL;
         op_frame_t f = {
             .data = zmq_msg_data(&it->body),
             .len = zmq_msg_size(&it->body),
@@ -135,8 +145,9 @@ static int run_items(ingest_t *self, op_ctx_t *ctx)
             .has_topic = it->src == SRC_PUBLISH && zmq_msg_more(&it->ident),
         };
         it->reply_off = self->replies.size;
-        int rc = it->src == SRC_INGEST ? op_dispatch_request(ctx, self->decoder, &f)
-                                       : op_dispatch_fire_and_forget(ctx, self->decoder, &f);
+        int rc = it->busy                ? inflight_refuse(self->inflight, ctx, self->decoder, &f)
+                 : it->src == SRC_INGEST ? op_dispatch_request(ctx, self->decoder, &f)
+                                         : op_dispatch_fire_and_forget(ctx, self->decoder, &f);
         if (rc < 0)
             return -1;
         it->reply_len = self->replies.size - it->reply_off;
@@ -164,17 +175,24 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
     };
     if (storage_down)
         return run_items(self, &ctx) < 0 ? STORE_ERROR : STORE_OK;
+    /* An attempt that does not commit is run again: its counts must not stay. */
+    stats_t before = *self->o.stats;
     store_rc_t rc = store_begin(self->o.store);
     if (rc != STORE_OK)
         return rc;
     if (run_items(self, &ctx) < 0) {
         store_abort(self->o.store);
-        feed_discard(self->o.feed);
-        return ctx.store_rc;
+        rc = ctx.store_rc;
+    } else {
+        uint64_t t0 = metrics_clock_ns();
+        rc = store_commit(self->o.store);
+        if (rc == STORE_OK)
+            metrics_observe_commit(self->o.stats, metrics_clock_ns() - t0);
     }
-    rc = store_commit(self->o.store);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         feed_discard(self->o.feed);
+        *self->o.stats = before;
+    }
     return rc;
 }
 
@@ -195,6 +213,7 @@ static void commit_batch(ingest_t *self)
     }
     self->o.stats->batches++;
     self->o.stats->batch_items += self->count;
+    metrics_observe_batch(self->o.stats, self->count);
 }
 
 static void send_replies(ingest_t *self)
@@ -229,6 +248,7 @@ static void flush(ingest_t *self)
     send_replies(self);
     feed_flush(self->o.feed);
     release_items(self);
+    inflight_reset(self->inflight);
     if (self->o.committed)
         self->o.committed(self->o.committed_arg);
     if (self->stopped)
@@ -260,8 +280,9 @@ ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ing
     self->decoder = wire_decoder_new();
     self->task_scratch = malloc(sizeof *self->task_scratch);
     self->flush_ev = event_new(base, -1, 0, on_flush, self);
+    self->inflight = inflight_new(opts->batch_max, opts->inflight_max);
     if (!self->items || !self->decoder || !self->task_scratch || !self->flush_ev ||
-        event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
+        !self->inflight || event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
         goto fail;
     self->router_w = zwatch_new(base, router, on_router, self);
     self->sub_w = sub ? zwatch_new(base, sub, on_sub, self) : NULL;
@@ -284,6 +305,7 @@ void ingest_destroy(ingest_t **self_p)
     if (self->flush_ev)
         event_free(self->flush_ev);
     wire_decoder_destroy(&self->decoder);
+    inflight_destroy(&self->inflight);
     msgpack_sbuffer_destroy(&self->replies);
     msgpack_sbuffer_destroy(&self->scratch);
     free(self->items);

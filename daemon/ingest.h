@@ -39,6 +39,8 @@ typedef struct {
     uint32_t batch_max;   /* requests per write transaction */
     uint32_t read_budget; /* requests read from one socket per wake-up */
     uint32_t max_message; /* frames over this get E_TOO_LARGE */
+    /* requests of one connection in one batch (limits.inflight_max); more get E_BUSY */
+    uint32_t inflight_max;
 } ingest_opts_t;
 
 /* router: the bound ingest ROUTER; sub: the bound publish SUB (may be NULL). */

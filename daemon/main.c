@@ -15,23 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "backup.h"
 #include "cases.h"
 #include "community.h"
 #include "config.h"
 #include "deadlines.h"
 #include "feed.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "notify.h"
+#include "security.h"
 #include "stats.h"
 #include "store.h"
 #include "taskdb.h"
 
 #define SOCKET_LINGER_MS 2000
 #define SOCKET_HWM 100000
+
+static const char *backup_dir; /* --backup DIR: copy the store there and exit */
 
 typedef struct {
     config_t *cfg;
@@ -41,12 +46,18 @@ typedef struct {
     feed_t *tasks_feed;
     cases_t *cases;
     deadlines_t *deadlines;
+    reader_sweep_t *sweep; /* clears stale LMDB reader slots */
     void *zctx;
     void *ingest_s, *publish_s, *tasks_s, *alerts_s;
     struct event_base *base;
     ingest_t *ingest;
+    http_t *http; /* health, metrics and JSON queries */
     struct event *sig_term, *sig_int, *sig_hup;
     stats_t stats;
+    security_t *security; /* NULL when security is off */
+    notify_t *notify;
+    int argc; /* kept for the reload, which reads the configuration again */
+    char **argv;
 } daemon_t;
 
 static void usage(FILE *out)
@@ -64,11 +75,14 @@ static void usage(FILE *out)
             "      --set KEY=VALUE   override one configuration key; repeatable,\n"
             "                        e.g. --set endpoints.ingest=tcp://127.0.0.1:17401\n"
             "      --check-config    load the configuration and directory, report, exit\n"
+            "      --backup DIR      write a compacted copy of the store into DIR (new or\n"
+            "                        empty) and exit; a running daemon keeps serving\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n"
             "\n"
             "signals: TERM/INT stop after committing and answering the batch in hand;\n"
-            "HUP reloads the directory. Reference: docs/CONFIG.md, proto/PROTOCOL.md.\n");
+            "HUP reloads the directory and log.level. Reference: docs/CONFIG.md,\n"
+            "proto/PROTOCOL.md.\n");
 }
 
 /* Parses options into cfg. Returns -1 to exit with status *status. */
@@ -78,7 +92,7 @@ static int parse_args(int argc, char **argv, config_t *cfg, bool *check_only, in
         {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},    {"check-config", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+        {"backup", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
     char err[512], assign[4096];
     const char *file = NULL;
     int c;
@@ -92,6 +106,8 @@ static int parse_args(int argc, char **argv, config_t *cfg, bool *check_only, in
             return printf("gridbusd %s\n", GB_VERSION), *status = 0, -1;
         else if (c == 'k')
             *check_only = true;
+        else if (c == 'b')
+            backup_dir = optarg;
         else if (c != 's' && c != 'S')
             return usage(stderr), *status = 2, -1;
     }
@@ -120,6 +136,18 @@ static int parse_args(int argc, char **argv, config_t *cfg, bool *check_only, in
     return 0;
 }
 
+/* ZeroMQ heartbeats (ZMTP PING): a peer that answers nothing for the timeout after a PING
+ * is dropped, and the TTL in our PINGs tells peers to drop us if we go silent as long. */
+static void set_heartbeat(const config_t *cfg, void *s)
+{
+    int ivl = (int)cfg->limits.heartbeat_ivl_ms, timeout = (int)cfg->limits.heartbeat_timeout_ms;
+    if (ivl == 0)
+        return;
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
+}
+
 static void *bind_socket(daemon_t *d, int type, const char *name, const char *endpoint)
 {
     void *s = zmq_socket(d->zctx, type);
@@ -134,6 +162,11 @@ static void *bind_socket(daemon_t *d, int type, const char *name, const char *en
         zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (type == ZMQ_SUB)
         zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    set_heartbeat(d->cfg, s);
+    if (security_server_socket(d->security, s, name) < 0) {
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_bind(s, endpoint) < 0) {
         log_error("msg=\"cannot bind\" endpoint=%s name=%s error=\"%s\"", endpoint, name,
                   zmq_strerror(zmq_errno()));
@@ -169,6 +202,8 @@ static int write_endpoints(daemon_t *d)
         fprintf(f, "%s=%s\n", socks[i].name, ep);
         log_info("msg=\"listening\" name=%s endpoint=%s", socks[i].name, ep);
     }
+    fprintf(f, "http=%s\n", http_endpoint(d->http));
+    log_info("msg=\"listening\" name=http endpoint=%s", http_endpoint(d->http));
     if (fclose(f) != 0 || rename(tmp, path) < 0)
         return -1;
     return 0;
@@ -177,7 +212,8 @@ static int write_endpoints(daemon_t *d)
 static int open_sockets(daemon_t *d)
 {
     d->zctx = zmq_ctx_new();
-    if (!d->zctx)
+    if (!d->zctx ||
+        security_open(&d->security, d->zctx, d->cfg, community_directory(d->community)) < 0)
         return -1;
     d->ingest_s = bind_socket(d, ZMQ_ROUTER, "ingest", d->cfg->endpoints.ingest);
     d->publish_s = d->ingest_s ? bind_socket(d, ZMQ_SUB, "publish", d->cfg->endpoints.publish) : NULL;
@@ -186,12 +222,44 @@ static int open_sockets(daemon_t *d)
     return d->alerts_s ? 0 : -1;
 }
 
+/* The one-line summary of STATUS= (systemctl status). */
+static void status_line(void *arg, char *buf, size_t len)
+{
+    daemon_t *d = arg;
+    snprintf(buf, len, "serving; events=%llu tasks_opened=%llu requests=%llu batches=%llu",
+             (unsigned long long)store_head(d->store),
+             (unsigned long long)cases_stats(d->cases)->opened,
+             (unsigned long long)d->stats.requests, (unsigned long long)d->stats.batches);
+}
+
+/* Reads the configuration again as at start-up (the file, then every --set) and applies
+ * its log.level, the one setting besides the directory that a reload changes. */
+static void reload_log_level(daemon_t *d)
+{
+    config_t *fresh = config_new();
+    bool check_only = false;
+    int status = 0;
+    optind = 0; /* getopt starts over */
+    if (!fresh || parse_args(d->argc, d->argv, fresh, &check_only, &status) < 0) {
+        log_error("msg=\"reload: configuration unreadable, keeping the log level\" level=%s",
+                  d->cfg->log.level);
+    } else if (strcmp(fresh->log.level, d->cfg->log.level) != 0) {
+        log_info("msg=\"log level changed\" from=%s to=%s", d->cfg->log.level, fresh->log.level);
+        log_set_level(fresh->log.level);
+        char *old = d->cfg->log.level;
+        d->cfg->log.level = fresh->log.level;
+        fresh->log.level = old;
+    }
+    config_destroy(&fresh);
+}
+
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
     daemon_t *d = arg;
     (void)what;
     log_info("msg=\"stopping\" signal=%d", (int)sig);
-    sd_notify(0, "STOPPING=1");
+    notify_stopping(d->notify);
+    http_stopping(d->http);
     ingest_shutdown(d->ingest);
     event_base_loopexit(d->base, NULL);
 }
@@ -201,7 +269,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     daemon_t *d = arg;
     char err[512];
     (void)sig, (void)what;
-    sd_notify(0, "RELOADING=1");
+    notify_reloading(d->notify);
+    reload_log_level(d);
     community_t *fresh = community_load(d->cfg->directory, err, sizeof err);
     if (!fresh) {
         log_error("msg=\"reload failed, keeping the running directory\" error=\"%s\"", err);
@@ -209,6 +278,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         /* Open tasks keep their assignee: only new events see the new community. */
         ingest_set_community(d->ingest, fresh);
         cases_set_community(d->cases, fresh);
+        http_set_community(d->http, fresh);
         community_destroy(&d->community);
         d->community = fresh;
         const directory_t *dir = community_directory(fresh);
@@ -216,7 +286,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
                  directory_member_count(dir), directory_grid_count(dir),
                  routes_count(community_routes(fresh)));
     }
-    sd_notify(0, "READY=1");
+    security_reload(d->security, community_directory(d->community));
+    notify_ready(d->notify);
 }
 
 static uint64_t tasks_head(void *arg)
@@ -261,7 +332,10 @@ static int start_loop(daemon_t *d)
         .batch_max = d->cfg->limits.batch_max,
         .read_budget = d->cfg->limits.read_budget,
         .max_message = d->cfg->limits.max_message,
+        .inflight_max = d->cfg->limits.inflight_max,
     };
+    if (security_start(d->security, d->base) < 0)
+        return -1;
     d->ingest = ingest_new(d->base, d->ingest_s, d->publish_s, &io);
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -269,6 +343,30 @@ static int start_loop(daemon_t *d)
     if (!d->ingest || !d->sig_term || !d->sig_int || !d->sig_hup || evsignal_add(d->sig_term, NULL) ||
         evsignal_add(d->sig_int, NULL) || evsignal_add(d->sig_hup, NULL))
         return -1;
+    return 0;
+}
+
+/* The HTTP endpoint (health, metrics, JSON queries), in the same loop. */
+static int start_http(daemon_t *d)
+{
+    char err[512];
+    http_opts_t ho = {
+        .endpoint = d->cfg->endpoints.http,
+        .token_file = d->cfg->http.token_file,
+        .store = d->store,
+        .taskdb = d->taskdb,
+        .cases = d->cases,
+        .community = d->community,
+        .stats = &d->stats,
+        .zctx = d->zctx,
+        .tasks_pub = d->tasks_s,
+        .alerts_pub = d->alerts_s,
+        .max_message = d->cfg->limits.max_message,
+        .map_size_max = d->cfg->store.map_size_max,
+    };
+    d->http = http_new(d->base, &ho, err, sizeof err);
+    if (!d->http)
+        return log_error("msg=\"cannot start http\" error=\"%s\"", err), -1;
     return 0;
 }
 
@@ -287,22 +385,31 @@ static int start(daemon_t *d)
     d->store = store_new(d->cfg->state_dir, &so, err, sizeof err);
     if (!d->store)
         return log_error("msg=\"cannot open store\" error=\"%s\"", err), -1;
-    if (open_sockets(d) < 0 || start_loop(d) < 0)
+    if (open_sockets(d) < 0 || start_loop(d) < 0 || start_http(d) < 0)
+        return -1;
+    d->sweep = reader_sweep_new(d->base, d->store, d->cfg->store.reader_check_ms);
+    if (!d->sweep)
         return -1;
     if (write_endpoints(d) < 0)
         return log_error("msg=\"cannot write endpoints file\" dir=%s", d->cfg->state_dir), -1;
     log_info("msg=\"ready\" version=%s state_dir=%s events=%llu members=%zu", GB_VERSION,
              d->cfg->state_dir, (unsigned long long)store_head(d->store),
              directory_member_count(community_directory(d->community)));
-    sd_notifyf(0, "READY=1\nSTATUS=serving, %llu events stored\nMAINPID=%d",
-               (unsigned long long)store_head(d->store), (int)getpid());
+    notify_opts_t no = {status_line, d, d->cfg->testing.allow_clock};
+    d->notify = notify_new(d->base, &no);
+    if (!d->notify)
+        return -1;
+    notify_ready(d->notify);
     return 0;
 }
 
 static void stop(daemon_t *d)
 {
+    notify_destroy(&d->notify);
     ingest_destroy(&d->ingest);
+    http_destroy(&d->http); /* before the feed sockets: it monitors them */
     deadlines_destroy(&d->deadlines);
+    reader_sweep_destroy(&d->sweep);
     cases_destroy(&d->cases);
     feed_destroy(&d->tasks_feed);
     taskdb_destroy(&d->taskdb);
@@ -316,6 +423,7 @@ static void stop(daemon_t *d)
     for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
         if (socks[i])
             zmq_close(socks[i]);
+    security_destroy(&d->security); /* after the server sockets: see security.h */
     if (d->zctx)
         zmq_ctx_term(d->zctx); /* waits up to the linger for queued replies */
     if (d->base)
@@ -334,6 +442,10 @@ static int check_config(daemon_t *d)
         return 1;
     }
     const directory_t *dir = community_directory(d->community);
+    if (security_check(d->cfg, dir, err, sizeof err) < 0) {
+        fprintf(stderr, "gridbusd: %s\n", err);
+        return 1;
+    }
     config_print(d->cfg, stdout);
     printf("# configuration ok: %s; directory %s: community %s, %zu grids, %zu members, %zu routes\n",
            d->cfg->source, d->cfg->directory, directory_community_id(dir), directory_grid_count(dir),
@@ -343,7 +455,7 @@ static int check_config(daemon_t *d)
 
 int main(int argc, char **argv)
 {
-    daemon_t d = {0};
+    daemon_t d = {.argc = argc, .argv = argv};
     bool check_only = false;
     int status = 0;
     log_init();
@@ -356,12 +468,20 @@ int main(int argc, char **argv)
     }
     if (log_set_level(d.cfg->log.level) < 0)
         log_warning("msg=\"unknown log level, using info\" level=%s", d.cfg->log.level);
+    if (backup_dir) {
+        status = backup_run(d.cfg, backup_dir);
+        config_destroy(&d.cfg);
+        return status;
+    }
     if (check_only) {
         status = check_config(&d);
         stop(&d);
         return status;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* SIGUSR2 is a test hook (a stalled loop) on test daemons only; elsewhere it is ignored
+     * rather than killing the daemon with its default action. */
+    signal(SIGUSR2, SIG_IGN);
     if (start(&d) < 0) {
         stop(&d);
         return 1;

@@ -34,6 +34,8 @@ typedef struct {
     bool storage_down;        /* the map is at its cap: refuse writes with E_STORAGE */
     store_rc_t store_rc;      /* set when a handler returns -1 */
     const char *source;       /* "ingest 127.0.0.1:41234", for dead letters */
+    const char *peer_member;  /* with CURVE: the member the sender's key belongs to (ZAP
+                               * User-Id); NULL without security */
     const void *input;        /* the raw request frame, for dead letters */
     size_t input_len;
     uint32_t max_message;     /* frames over this get E_TOO_LARGE */

@@ -5,6 +5,8 @@
  */
 #include "op.h"
 
+#include <string.h>
+
 static bool has_member(void *arg, const char *id, size_t len)
 {
     return directory_member(arg, id, len) != NULL;
@@ -108,6 +110,12 @@ int op_publish(op_ctx_t *ctx, const msgpack_object *rid, const msgpack_object *e
         if (!stored_before(ctx, event, &ev, &err, &seq))
             return op_refuse(ctx, rid, ev.id, &err, reply);
         return acked(ctx, rid, &ev, reply, seq, true);
+    }
+    if (ctx->peer_member && (strlen(ctx->peer_member) != ev.by.len ||
+                             memcmp(ctx->peer_member, ev.by.ptr, ev.by.len) != 0)) {
+        gb_error_set(&err, GB_E_FORBIDDEN, "by: '%.*s' is not the member of this key (%s)",
+                     (int)ev.by.len, ev.by.ptr, ctx->peer_member);
+        return op_refuse(ctx, rid, ev.id, &err, reply);
     }
     if (ctx->storage_down) {
         gb_error_set(&err, GB_E_STORAGE, "storage full at its configured cap; retry later");

@@ -63,7 +63,7 @@ static int replay_tasks(op_ctx_t *ctx, const wire_request_t *req)
         gb_error_set(&err, GB_E_STORAGE, "replay: %s", store_error(ctx->store));
         return op_refuse(ctx, req->rid, (gb_str_t){NULL, 0}, &err, true);
     }
-    uint64_t next = r.n ? r.last + 1 : (scanned ? scanned + 1 : from);
+    uint64_t next = scanned ? scanned + 1 : from;
     wire_pack_records_begin(ctx->reply, req->rid, next, taskdb_feed_head(ctx->taskdb), r.n);
     ctx->reply->callback(ctx->reply->data, ctx->scratch->data, ctx->scratch->size);
     return 0;

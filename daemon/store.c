@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "be64.h"
 
@@ -32,6 +33,7 @@ struct store {
     uint64_t map_size, map_size_max;
     uint32_t dead_letter_max;
     store_rc_t last_failure;
+    int stale_readers; /* cleared at open, not yet reported by store_reader_check */
     char error[256];
 };
 
@@ -122,19 +124,19 @@ static int open_dbs(store_t *self)
 static int open_env(store_t *self, const char *dir)
 {
     MDB_envinfo info;
-    int dead = 0, rc;
+    int rc;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
         snprintf(self->error, sizeof self->error, "%s: %s", dir, strerror(errno));
         return -1;
     }
-    if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, 16)) ||
+    if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS)) ||
         (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
         (rc = mdb_env_open(self->env, dir, MDB_NORDAHEAD, 0640))) {
         snprintf(self->error, sizeof self->error, "%s: %s", dir, mdb_strerror(rc));
         return -1;
     }
     /* A crashed reader's slot would pin old pages forever; clear them at start. */
-    mdb_reader_check(self->env, &dead);
+    mdb_reader_check(self->env, &self->stale_readers);
     /* LMDB maps the larger of the configured size and the data the file holds. */
     mdb_env_info(self->env, &info);
     self->map_size = info.me_mapsize;
@@ -474,4 +476,100 @@ long store_read_dead(store_t *self, store_dead_fn fn, void *arg)
     mdb_txn_abort(txn);
     free(buf);
     return n;
+}
+
+int store_reader_check(store_t *self)
+{
+    int dead = 0, rc = mdb_reader_check(self->env, &dead);
+    if (rc) {
+        fail(self, rc, "reader check");
+        return -1;
+    }
+    dead += self->stale_readers;
+    self->stale_readers = 0;
+    return dead;
+}
+
+/* ---- backups: environments of their own, never the running store's handle ---- */
+
+/* The compacting copy, again with the new map size when the owner grew the map since we
+ * opened (MDB_MAP_RESIZED comes from the copy's own read transaction, before it writes). */
+static int copy_compact(MDB_env *env, int fd)
+{
+    int rc = MDB_MAP_RESIZED;
+    for (int tries = 0; rc == MDB_MAP_RESIZED && tries < 8; tries++) {
+        if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+            return errno;
+        rc = mdb_env_set_mapsize(env, 0);
+        if (rc == 0)
+            rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    }
+    return rc;
+}
+
+int store_backup(const char *state_dir, int fd, char *err, size_t errlen)
+{
+    MDB_env *env = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc == 0 && (rc = mdb_env_set_maxdbs(env, STORE_MAX_DBS)) == 0 &&
+        (rc = mdb_env_open(env, state_dir, MDB_RDONLY | MDB_NORDAHEAD, 0640)) == 0)
+        rc = copy_compact(env, fd);
+    if (env)
+        mdb_env_close(env);
+    if (rc)
+        snprintf(err, errlen, "copy of %s: %s", state_dir, mdb_strerror(rc));
+    return rc ? -1 : 0;
+}
+
+/* Counts the entries of every named database (the keys of the unnamed one are their
+ * names) and reads the schema and the event head. */
+static int summarise(MDB_txn *txn, store_summary_t *out)
+{
+    MDB_dbi main_db, dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main_db);
+    if (rc || (rc = mdb_cursor_open(txn, main_db, &cur)))
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && out->ndbs < STORE_MAX_DBS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char *name = out->dbs[out->ndbs].name;
+        MDB_stat st;
+        if (k.mv_size >= sizeof out->dbs[0].name)
+            continue;
+        memcpy(name, k.mv_data, k.mv_size), name[k.mv_size] = '\0';
+        if (mdb_dbi_open(txn, name, 0, &dbi) || mdb_stat(txn, dbi, &st))
+            continue; /* a plain key, not a database */
+        out->dbs[out->ndbs++].entries = st.ms_entries;
+        if (strcmp(name, "log") == 0 && (rc = last_key(txn, dbi, &out->head)))
+            break;
+        MDB_val sk = {6, "schema"}, sv;
+        if (strcmp(name, "meta") == 0 && mdb_get(txn, dbi, &sk, &sv) == 0 && sv.mv_size == 8)
+            out->schema = be64_get(sv.mv_data);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_inspect_file(const char *path, store_summary_t *out, char *err, size_t errlen)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = mdb_env_create(&env);
+    if (rc == 0 && (rc = mdb_env_set_maxdbs(env, STORE_MAX_DBS)) == 0 &&
+        (rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR, 0640)) == 0 &&
+        (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0)
+        rc = summarise(txn, out);
+    if (txn)
+        mdb_txn_abort(txn);
+    if (env)
+        mdb_env_close(env);
+    if (rc)
+        return snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc)), -1;
+    if (out->schema != STORE_SCHEMA_VERSION)
+        return snprintf(err, errlen, "%s: schema %llu, not %d: not a store of this gridbusd", path,
+                        (unsigned long long)out->schema, STORE_SCHEMA_VERSION),
+               -1;
+    return 0;
 }

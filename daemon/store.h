@@ -18,6 +18,8 @@
 #include <lmdb.h>
 
 #define STORE_SCHEMA_VERSION 1
+/* Named databases the environment may hold (store's and taskdb's); every opener uses it. */
+#define STORE_MAX_DBS 16
 
 typedef struct store store_t;
 
@@ -103,6 +105,31 @@ int store_find_id(store_t *self, const char *id, size_t id_len, uint64_t *seq);
 /* Calls fn for every dead letter, oldest first (for tests and ops). */
 typedef int (*store_dead_fn)(void *arg, const store_dead_t *dead);
 long store_read_dead(store_t *self, store_dead_fn fn, void *arg);
+
+/* Clears the reader slots of processes that died inside a read transaction: such a slot
+ * pins the pages it read, so the file would only grow. The number cleared since the last
+ * call (the first call also counts those cleared by store_new), or -1 (store_error). */
+int store_reader_check(store_t *self);
+
+/* Writes a compacted, consistent copy of the environment in state_dir to fd: one read
+ * transaction's snapshot, free pages left out. Opens the environment read-only, so the
+ * daemon that owns it keeps serving meanwhile. 0, or -1 with the reason in err. */
+int store_backup(const char *state_dir, int fd, char *err, size_t errlen);
+
+/* What a data file holds, for checking a backup before it is trusted. */
+typedef struct {
+    uint64_t schema; /* the "meta" schema version */
+    uint64_t head;   /* highest event seq */
+    size_t ndbs;
+    struct {
+        char name[32];
+        uint64_t entries;
+    } dbs[STORE_MAX_DBS]; /* every named database, by name */
+} store_summary_t;
+
+/* Reads the data file at path (no lock file: nobody else may have it open) into *out.
+ * 0, or -1 with err when it is not a readable gridbusd store of this schema. */
+int store_inspect_file(const char *path, store_summary_t *out, char *err, size_t errlen);
 
 /* For modules that keep their own databases in the same environment and batch (taskdb):
  * the environment, the batch's write transaction (NULL between batches), a read

@@ -4,6 +4,9 @@
  *   tidx       ['a'|'g'][member|grid]['\0'][seq 8] -> (empty): open tasks by assignee, by grid
  *   deadlines  [due: 8 BE][seq: 8 BE][kind: 1]     -> (empty): pending deadlines in time order
  *   feed       [feed seq: 8 BE]                    -> feed record
+ *   tload      [member]                            -> open tasks assigned: u32 BE
+ * tload is kept in step with the 'a' index (same diff), so an assignee's load is one get
+ * instead of a walk over its open tasks.
  * Ids cannot hold a NUL, so the separator keeps "li" from matching "li.qiang".
  */
 #include "taskdb.h"
@@ -20,7 +23,7 @@
 
 struct taskdb {
     store_t *store;
-    MDB_dbi tasks, tidx, deadlines, feed;
+    MDB_dbi tasks, tidx, deadlines, feed, tload;
     msgpack_zone zone;
     msgpack_sbuffer buf;
     task_t *scratch; /* decoded record for scans */
@@ -46,7 +49,8 @@ taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
         if ((rc = mdb_dbi_open(txn, "tasks", MDB_CREATE, &self->tasks)) ||
             (rc = mdb_dbi_open(txn, "tidx", MDB_CREATE, &self->tidx)) ||
             (rc = mdb_dbi_open(txn, "deadlines", MDB_CREATE, &self->deadlines)) ||
-            (rc = mdb_dbi_open(txn, "feed", MDB_CREATE, &self->feed)))
+            (rc = mdb_dbi_open(txn, "feed", MDB_CREATE, &self->feed)) ||
+            (rc = mdb_dbi_open(txn, "tload", MDB_CREATE, &self->tload)))
             mdb_txn_abort(txn);
         else
             rc = mdb_txn_commit(txn);
@@ -140,6 +144,35 @@ static store_rc_t sync_key(taskdb_t *self, MDB_dbi dbi, const unsigned char *key
     return rc && rc != MDB_NOTFOUND ? store_fail(self->store, rc, "task index") : STORE_OK;
 }
 
+/* LMDB refuses empty keys: the parked tasks' "" assignee is counted under "-". */
+static MDB_val load_key(const char *member)
+{
+    MDB_val k = {member[0] ? strlen(member) : 1, (void *)(member[0] ? member : "-")};
+    return k;
+}
+
+static uint32_t load_get(MDB_txn *txn, MDB_dbi dbi, const char *member)
+{
+    MDB_val k = load_key(member), v;
+    if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != 4)
+        return 0;
+    const unsigned char *p = v.mv_data;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Adds delta (+1 or -1) to member's open-task count. */
+static store_rc_t load_add(taskdb_t *self, const char *member, int delta)
+{
+    MDB_txn *txn = store_txn(self->store);
+    uint32_t n = load_get(txn, self->tload, member);
+    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
+    unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                          (unsigned char)(n >> 8), (unsigned char)n};
+    MDB_val k = load_key(member), v = {4, b};
+    int rc = mdb_put(txn, self->tload, &k, &v, 0);
+    return rc ? store_fail(self->store, rc, "task load") : STORE_OK;
+}
+
 static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, const task_t *t)
 {
     unsigned char a[IDX_KEY_MAX], b[IDX_KEY_MAX];
@@ -151,8 +184,12 @@ static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, cons
     store_rc_t rc = STORE_OK;
     if (had)
         rc = sync_key(self, self->tidx, a, idx_key(a, index, was, old->seq), true, false);
+    if (rc == STORE_OK && had && index == 'a')
+        rc = load_add(self, was, -1);
     if (rc == STORE_OK && want)
         rc = sync_key(self, self->tidx, b, idx_key(b, index, now, t->seq), false, true);
+    if (rc == STORE_OK && want && index == 'a')
+        rc = load_add(self, now, +1);
     return rc;
 }
 
@@ -220,18 +257,14 @@ static long range(taskdb_t *self, MDB_dbi dbi, const void *start, size_t start_l
     return n;
 }
 
-static int count_key(void *arg, const MDB_val *k, const MDB_val *v)
-{
-    (void)arg, (void)k, (void)v;
-    return 0;
-}
-
 uint32_t taskdb_load(taskdb_t *self, const char *member)
 {
-    unsigned char key[IDX_KEY_MAX];
-    size_t n = idx_key(key, 'a', member, 0) - 8;
-    long c = range(self, self->tidx, key, n, key, n, count_key, NULL);
-    return c < 0 ? 0 : (uint32_t)c;
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn))
+        return 0;
+    uint32_t n = load_get(txn, self->tload, member);
+    store_read_end(self->store, txn);
+    return n;
 }
 
 static uint64_t last_seq(MDB_txn *txn, MDB_dbi dbi)
@@ -288,7 +321,8 @@ typedef struct {
     taskdb_record_fn fn;
     void *arg;
     wire_decoder_t *dec;
-    uint64_t last;
+    uint64_t last;    /* the last seq handled */
+    uint32_t scanned; /* records looked at */
 } feed_read_t;
 
 /* The topic of a stored feed record, read without decoding the rest. */
@@ -304,15 +338,22 @@ static bool topic_matches(feed_read_t *r, const MDB_val *v)
     return topic.len >= r->filter_len && memcmp(topic.ptr, r->filter, r->filter_len) == 0;
 }
 
+/* Feed records one request may look at: a filter that rarely matches must not make one
+ * request walk the whole feed inside the loop; `next` tells the client where to go on. */
+#define FEED_SCAN_BUDGET 20000
+
 static int feed_one(void *arg, const MDB_val *k, const MDB_val *v)
 {
     feed_read_t *r = arg;
-    r->last = be64_get(k->mv_data);
-    if (!topic_matches(r, v))
-        return 0;
-    r->n++;
-    if (r->fn(r->arg, r->last, v->mv_data, v->mv_size))
+    uint64_t seq = be64_get(k->mv_data);
+    if (r->scanned++ == FEED_SCAN_BUDGET)
         return 1;
+    if (topic_matches(r, v)) {
+        if (r->fn(r->arg, seq, v->mv_data, v->mv_size))
+            return 1; /* the reply is full: this record is not handled */
+        r->n++;
+    }
+    r->last = seq; /* handled: delivered or skipped by the filter */
     return r->n >= r->limit;
 }
 
@@ -320,7 +361,7 @@ long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char 
                       size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen)
 {
     unsigned char key[8];
-    feed_read_t r = {filter, filter_len, limit, 0, fn, arg, wire_decoder_new(), 0};
+    feed_read_t r = {filter, filter_len, limit, 0, fn, arg, wire_decoder_new(), 0, 0};
     be64_put(key, from);
     long n = r.dec && limit ? range(self, self->feed, key, 8, key, 0, feed_one, &r) : 0;
     wire_decoder_destroy(&r.dec);

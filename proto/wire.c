@@ -104,6 +104,8 @@ static int scan(const unsigned char *buf, size_t len, size_t *pos, int depth)
         *pos += (size_t)skip;
         return 0;
     }
+    if (depth >= WIRE_DEPTH_MAX)
+        return -1; /* a container at the deepest level would nest one too many */
     uint64_t items = n * (uint64_t)mul;
     if (items > len - *pos)
         return -1;

@@ -27,6 +27,8 @@ typedef struct {
     const char *endpoint; /* NULL: $GRIDBUS_ENDPOINT or the default */
     int timeout_ms;
     int retries;
+    const char *key_file;   /* --key: the client's CURVE key pair (NULL: no CURVE) */
+    const char *server_key; /* --server-key: the daemon's public key, Z85 or a file */
 } cli_opts_t;
 
 /* A connected client with opts applied, or NULL after printing why. */
@@ -60,5 +62,6 @@ int cmd_task(int argc, char **argv, const cli_opts_t *opts);
 int cmd_tasks(int argc, char **argv, const cli_opts_t *opts);
 int cmd_stats(int argc, char **argv, const cli_opts_t *opts);
 int cmd_clock(int argc, char **argv, const cli_opts_t *opts);
+int cmd_keygen(int argc, char **argv, const cli_opts_t *opts);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "jsonmp.h"
@@ -200,6 +201,8 @@ static int follow(gridbus_sub_t *sub, long long count)
                 fprintf(stderr, "gridbus: %s: %s (waiting for the daemon)\n",
                         gridbus_sub_errcode(sub), gridbus_sub_error(sub));
             waiting = true;
+            /* A back-off, in case the failure was quick (a socket error, not a timeout). */
+            nanosleep(&(struct timespec){0, TICK_MS * 1000000L}, NULL);
         } else {
             return fail_sub(sub);
         }
@@ -222,6 +225,12 @@ int cmd_tail(int argc, char **argv, const cli_opts_t *opts)
     }
     gridbus_sub_set_timeout(sub, opts->timeout_ms);
     gridbus_sub_set_retries(sub, opts->retries);
+    if ((opts->key_file || opts->server_key) &&
+        gridbus_sub_set_key_file(sub, opts->key_file, opts->server_key) < 0) {
+        status = fail_sub(sub);
+        gridbus_sub_destroy(&sub);
+        return status;
+    }
     if (o.new_only)
         gridbus_sub_set_start(sub, GRIDBUS_SUB_HEAD);
     else if (o.from_set)

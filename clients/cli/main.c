@@ -15,7 +15,8 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: gridbus [--endpoint E] [--timeout MS] [--retries N] COMMAND [ARGS]\n"
+    "usage: gridbus [--endpoint E] [--timeout MS] [--retries N] [--key FILE --server-key K]\n"
+    "               COMMAND [ARGS]\n"
     "\n"
     "Talks to gridbusd's ingest endpoint.\n"
     "\n"
@@ -32,12 +33,17 @@ static const char usage_text[] =
     "                                          list tasks as JSON lines\n"
     "  stats --month YYYY-MM [--grid G]        a month's figures as one JSON object\n"
     "  clock [--set MS]                        the daemon's clock (set: test daemons only)\n"
+    "  keygen [--out FILE] [--member ID]       make a CURVE key pair for a secured daemon\n"
     "\n"
     "options:\n"
     "  --endpoint E   ingest endpoint (default: $GRIDBUS_ENDPOINT, else " GRIDBUS_ENDPOINT_DEFAULT
     ")\n"
     "  --timeout MS   wait this long for each reply before re-sending (default 2000)\n"
     "  --retries N    re-sends after a timeout before giving up (default 2)\n"
+    "  --key FILE     this client's CURVE key pair, from `gridbus keygen` (default:\n"
+    "                 $GRIDBUS_KEY); for a daemon with security on, with --server-key\n"
+    "  --server-key K the daemon's public key: its Z85 text, or a file holding it such as\n"
+    "                 the daemon's STATE_DIR/server.pub (default: $GRIDBUS_SERVER_KEY)\n"
     "  --help         this text; `gridbus COMMAND --help` for a command\n"
     "  --version      print the version\n"
     "\n"
@@ -53,7 +59,9 @@ gridbus_t *cli_connect(const cli_opts_t *opts)
     }
     gridbus_set_timeout(client, opts->timeout_ms);
     gridbus_set_retries(client, opts->retries);
-    if (gridbus_connect(client, opts->endpoint) < 0) {
+    if (((opts->key_file || opts->server_key) &&
+         gridbus_set_key_file(client, opts->key_file, opts->server_key) < 0) ||
+        gridbus_connect(client, opts->endpoint) < 0) {
         cli_fail_client(client);
         gridbus_destroy(&client);
     }
@@ -125,8 +133,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv, const cli_opts_t *opts);
 } commands[] = {
-    {"publish", cmd_publish}, {"ping", cmd_ping},   {"replay", cmd_replay}, {"tail", cmd_tail},
-    {"task", cmd_task},       {"tasks", cmd_tasks}, {"stats", cmd_stats},   {"clock", cmd_clock},
+    {"publish", cmd_publish}, {"ping", cmd_ping},   {"replay", cmd_replay},
+    {"tail", cmd_tail},       {"task", cmd_task},   {"tasks", cmd_tasks},
+    {"stats", cmd_stats},     {"clock", cmd_clock}, {"keygen", cmd_keygen},
 };
 
 static int dispatch(int argc, char **argv, const cli_opts_t *opts)
@@ -143,9 +152,10 @@ static int dispatch(int argc, char **argv, const cli_opts_t *opts)
 static int parse_global(int argc, char **argv, cli_opts_t *opts, int *status)
 {
     static const struct option longopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"timeout", required_argument, NULL, 't'},
-        {"retries", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
+        {"endpoint", required_argument, NULL, 'e'},   {"timeout", required_argument, NULL, 't'},
+        {"retries", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},          {"key", required_argument, NULL, 'k'},
+        {"server-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
     };
     long long v;
     int c;
@@ -153,6 +163,12 @@ static int parse_global(int argc, char **argv, cli_opts_t *opts, int *status)
         switch (c) {
         case 'e':
             opts->endpoint = optarg;
+            break;
+        case 'k':
+            opts->key_file = optarg;
+            break;
+        case 'K':
+            opts->server_key = optarg;
             break;
         case 't':
             if (cli_parse_i64(optarg, 1, 3600000, &v) < 0) {
@@ -186,7 +202,8 @@ static int parse_global(int argc, char **argv, cli_opts_t *opts, int *status)
 
 int main(int argc, char **argv)
 {
-    cli_opts_t opts = {NULL, GRIDBUS_TIMEOUT_DEFAULT, GRIDBUS_RETRIES_DEFAULT};
+    cli_opts_t opts = {NULL, GRIDBUS_TIMEOUT_DEFAULT, GRIDBUS_RETRIES_DEFAULT,
+                       getenv("GRIDBUS_KEY"), getenv("GRIDBUS_SERVER_KEY")};
     int status;
     if (parse_global(argc, argv, &opts, &status) < 0)
         return status;

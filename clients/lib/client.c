@@ -61,6 +61,8 @@ struct gridbus {
     char *reply;           /* last pong or records frame */
     size_t reply_len, reply_cap;
     char bad_reply[120]; /* why the last undecodable reply was dropped */
+    /* CURVE: client public, client secret, server public key; "" when off */
+    char curve[3][GRIDBUS_KEY_BUF];
     gridbus_status_t status;
     char code[24];
     char msg[320];
@@ -153,11 +155,22 @@ void gridbus_destroy(gridbus_t **self_p)
     msgpack_sbuffer_destroy(&self->kept);
     free(self->endpoint);
     free(self->reply);
+    explicit_bzero(self->curve, sizeof self->curve);
     free(self);
     *self_p = NULL;
 }
 
 /* ---- the socket -------------------------------------------------------------------- */
+
+/* Makes the socket a CURVE client with the keys of gridbus_set_curve; 0, or -1 (errno). */
+static int curve_apply(gridbus_t *self)
+{
+    const int opts[3] = {ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY, ZMQ_CURVE_SERVERKEY};
+    for (int i = 0; i < 3; i++)
+        if (zmq_setsockopt(self->sock, opts[i], self->curve[i], 40) < 0)
+            return -1;
+    return 0;
+}
 
 /* A fresh DEALER connected to self->endpoint, replacing the old one. */
 static int socket_open(gridbus_t *self)
@@ -173,6 +186,12 @@ static int socket_open(gridbus_t *self)
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero);
+    if (self->curve[0][0] && curve_apply(self) < 0) {
+        int e = errno;
+        zmq_close(self->sock);
+        self->sock = NULL;
+        return client_fail(self, GRIDBUS_EINVAL, NULL, "CURVE keys: %s", zmq_strerror(e));
+    }
     if (zmq_connect(self->sock, self->endpoint) < 0) {
         int e = errno;
         zmq_close(self->sock);
@@ -195,6 +214,25 @@ int gridbus_connect(gridbus_t *self, const char *endpoint)
     free(self->endpoint);
     self->endpoint = copy;
     return socket_open(self);
+}
+
+int gridbus_set_curve(gridbus_t *self, const char *client_public, const char *client_secret,
+                      const char *server_public)
+{
+    const char *keys[3] = {client_public, client_secret, server_public};
+    const char *names[3] = {"client public key", "client secret key", "server public key"};
+    char derived[GRIDBUS_KEY_BUF];
+    uint8_t bin[32];
+    for (int i = 0; i < 3; i++)
+        if (!keys[i] || strlen(keys[i]) != 40 || !zmq_z85_decode(bin, keys[i]))
+            return client_fail(self, GRIDBUS_EINVAL, NULL,
+                               "%s: not a CURVE key (40 characters of Z85)", names[i]);
+    if (zmq_curve_public(derived, client_secret) < 0 || strcmp(derived, client_public) != 0)
+        return client_fail(self, GRIDBUS_EINVAL, NULL,
+                           "the client secret key is not the client public key's");
+    for (int i = 0; i < 3; i++)
+        memcpy(self->curve[i], keys[i], GRIDBUS_KEY_BUF);
+    return 0;
 }
 
 const char *gridbus_endpoint(const gridbus_t *self)
@@ -450,9 +488,10 @@ static void on_timeout(gridbus_t *self, int64_t now)
 {
     char why[sizeof self->msg];
     snprintf(why, sizeof why,
-             "no reply from %s after %d attempt%s of %d ms (is gridbusd running?)%s%s",
+             "no reply from %s after %d attempt%s of %d ms (is gridbusd running?%s)%s%s",
              self->endpoint, self->retries + 1, self->retries ? "s" : "", self->timeout_ms,
-             *self->bad_reply ? "; " : "", self->bad_reply);
+             self->curve[0][0] ? " does it know this CURVE key?" : "", *self->bad_reply ? "; " : "",
+             self->bad_reply);
     size_t start = self->head, n = self->count;
     for (size_t k = 0; k < n; k++) {
         pending_t *p = &self->ring[(start + k) % self->window];

@@ -193,6 +193,45 @@ GB_EXPORT int gridbus_query_stats(gridbus_t *self, const char *month, const char
 GB_EXPORT int gridbus_clock(gridbus_t *self, int64_t set_ms, int64_t *now);
 
 /* ------------------------------------------------------------------------------------ */
+/* CURVE keys, for a daemon with security on (keys.c; proto/PROTOCOL.md, Security)       */
+
+/* Room for a CURVE key as Z85 text (40 characters) and its NUL. */
+#define GRIDBUS_KEY_BUF 41
+
+/* A key pair as Z85 text; secret_key is "" when only the public key is known. */
+typedef struct {
+    char public_key[GRIDBUS_KEY_BUF];
+    char secret_key[GRIDBUS_KEY_BUF];
+} gridbus_keypair_t;
+
+/* Makes the client a CURVE client with its key pair, talking to the daemon whose public
+ * key is server_public (each 40 characters of Z85). Call before gridbus_connect. A daemon
+ * that does not know the key refuses the handshake, which the client sees as no reply
+ * (E_TIMEOUT). 0, or -1 with E_INVAL (not a key; a secret key that is not the public
+ * key's). */
+GB_EXPORT int gridbus_set_curve(gridbus_t *self, const char *client_public,
+                                const char *client_secret, const char *server_public);
+
+/* gridbus_set_curve from files: key_file holds the client's key pair (as `gridbus keygen`
+ * writes it), server_key is the daemon's public key as Z85 text or a file holding it (the
+ * daemon's STATE_DIR/server.pub). 0, or -1: E_IO (a file cannot be read), E_INVAL. */
+GB_EXPORT int gridbus_set_key_file(gridbus_t *self, const char *key_file, const char *server_key);
+
+/* A fresh key pair. 0, or -1 when libzmq has no CURVE. */
+GB_EXPORT int gridbus_keypair_new(gridbus_keypair_t *kp);
+
+/* Reads a key file: `public = KEY` and `secret = KEY` lines, blank lines, `#` comments. A
+ * file without a secret line leaves secret_key ""; a 40-character Z85 text given instead
+ * of a path is taken as a public key. 0, or -1 with err ("FILE:LINE: message"). */
+GB_EXPORT int gridbus_keypair_load(const char *source, gridbus_keypair_t *kp, char *err,
+                                   size_t errlen);
+
+/* Writes kp (both keys) to a new file, mode 0600, after a `# comment` line (comment may be
+ * NULL); an existing file is never replaced. 0, or -1 with err. */
+GB_EXPORT int gridbus_keypair_save(const gridbus_keypair_t *kp, const char *path,
+                                   const char *comment, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------ */
 /* gridbus_sub_t: a subscriber to a feed (subscriber.c)                                  */
 
 /*
@@ -220,7 +259,8 @@ GB_EXPORT int gridbus_clock(gridbus_t *self, int64_t set_ms, int64_t *now);
  * once across crashes keeps the record's seq (gridbus_sub_seq) in its own store, in the
  * same transaction as its effect, and skips seqs at or below it. Without
  * gridbus_sub_set_fsync the rename is atomic but may not survive a power cut; the cursor
- * can then go back, which is still at-least-once. One subscriber per cursor file.
+ * can then go back, which is still at-least-once. One subscriber per cursor file; like a
+ * client, a subscriber is used by one thread at a time.
  */
 typedef struct gridbus_sub gridbus_sub_t;
 
@@ -239,7 +279,8 @@ typedef struct gridbus_sub gridbus_sub_t;
  * subscribes at once (so the subscription is in place before the first replay) and talks
  * to the daemon from the first gridbus_sub_next. NULL only when out of memory; a bad
  * argument, endpoint or cursor file (unreadable, or written for another stream or filter)
- * makes every gridbus_sub_next fail with that error. */
+ * makes every gridbus_sub_next fail with that error (E_INVAL, E_IO), and so does a cursor
+ * past the stream's head (a cursor of another daemon). */
 GB_EXPORT gridbus_sub_t *gridbus_sub_new(const char *ingest_endpoint, const char *feed_endpoint,
                                          const char *stream, const char *filter,
                                          const char *cursor_path);
@@ -259,6 +300,14 @@ GB_EXPORT void gridbus_sub_set_fsync(gridbus_sub_t *self, bool on);
 /* The replay connection's per-attempt timeout and re-sends (gridbus_set_timeout). */
 GB_EXPORT void gridbus_sub_set_timeout(gridbus_sub_t *self, int timeout_ms);
 GB_EXPORT void gridbus_sub_set_retries(gridbus_sub_t *self, int retries);
+
+/* For a daemon with security on: makes both connections (feed and replay) CURVE clients,
+ * as gridbus_set_curve and gridbus_set_key_file do for a client. Call before the first
+ * gridbus_sub_next. 0, or -1 with E_INVAL (not keys) or E_IO (a file cannot be read). */
+GB_EXPORT int gridbus_sub_set_curve(gridbus_sub_t *self, const char *client_public,
+                                    const char *client_secret, const char *server_public);
+GB_EXPORT int gridbus_sub_set_key_file(gridbus_sub_t *self, const char *key_file,
+                                       const char *server_key);
 
 /* Marks the record handed out last as handled and waits up to timeout_ms (< 0: for ever,
  * 0: not at all) for the next one. Returns 1 with *record and *len set to it (a packed
@@ -281,7 +330,8 @@ GB_EXPORT uint64_t gridbus_sub_cursor(const gridbus_sub_t *self);
  * (E_IO). */
 GB_EXPORT int gridbus_sub_save(gridbus_sub_t *self);
 
-/* What the subscriber has done, for monitoring and tests. */
+/* What the subscriber has done, for monitoring and tests. The library owns it, so fields
+ * may be added at the end. */
 typedef struct {
     uint64_t delivered;  /* records handed to the application */
     uint64_t live;       /* of them, taken from the feed as they came */

@@ -55,16 +55,18 @@ struct gridbus_sub {
     void *ctx, *sock;  /* the feed, SUB */
     wire_decoder_t *dec;
     char stream[STREAM_MAX], hb_topic[STREAM_MAX + 3];
-    char *filter, *cursor_path;
+    char *filter, *cursor_path, *feed_endpoint;
+    char curve[3][GRIDBUS_KEY_BUF]; /* CURVE: client public, client secret, server public */
     bool have_cursor, synced, start_at_head, fsync;
     bool probe;          /* the feed has been silent: replay to the head */
+    bool page_cut;       /* a record of the page in hand could not be queued (memory) */
     int64_t silent_from; /* when the feed counts as silent unless a heartbeat comes */
     uint64_t handled, saved, scan, want;
     item_t *items; /* the queue: [first, n) */
     size_t first, n, cap;
     msgpack_sbuffer arena; /* the queued records' bytes */
     bool has_cur;          /* a record is handed out and not yet acknowledged */
-    uint64_t cur_seq, cur_upto, last_seq;
+    uint64_t cur_upto, last_seq;
     gridbus_sub_stats_t stats;
     bool broken; /* new() failed: every call reports that failure */
     gridbus_status_t status;
@@ -166,17 +168,34 @@ static int load_cursor(gridbus_sub_t *self)
     return 0;
 }
 
-/* SUB to the filter and the heartbeat; ZeroMQ connects (and reconnects) by itself. */
+/* Makes the feed socket a CURVE client when keys were given; 0, or -1 (errno). */
+static int feed_curve(gridbus_sub_t *self)
+{
+    const int opts[3] = {ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY, ZMQ_CURVE_SERVERKEY};
+    for (int i = 0; self->curve[0][0] && i < 3; i++)
+        if (zmq_setsockopt(self->sock, opts[i], self->curve[i], GRIDBUS_KEY_BUF - 1) < 0)
+            return -1;
+    return 0;
+}
+
+/* A fresh SUB to the filter and the heartbeat, replacing the old one; ZeroMQ connects (and
+ * reconnects) by itself. */
 static int open_feed(gridbus_sub_t *self, const char *endpoint)
 {
     int zero = 0;
     if (!endpoint && !(endpoint = default_feed(self->stream)))
         return sub_fail(self, GRIDBUS_EINVAL, NULL, "feed: no default endpoint for stream '%s'",
                         self->stream);
+    if (!self->feed_endpoint && !(self->feed_endpoint = strdup(endpoint)))
+        return sub_fail(self, GRIDBUS_EINVAL, NULL, "out of memory");
+    if (self->sock)
+        zmq_close(self->sock);
     self->sock = zmq_socket(self->ctx, ZMQ_SUB);
     if (!self->sock)
         return sub_fail(self, GRIDBUS_ETRANSPORT, NULL, "socket: %s", zmq_strerror(errno));
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (feed_curve(self) < 0)
+        return sub_fail(self, GRIDBUS_EINVAL, NULL, "feed: CURVE keys: %s", zmq_strerror(errno));
     if (zmq_connect(self->sock, endpoint) < 0)
         return sub_fail(self, GRIDBUS_EINVAL, NULL, "feed endpoint '%s': %s", endpoint,
                         zmq_strerror(errno));
@@ -235,6 +254,48 @@ void gridbus_sub_set_retries(gridbus_sub_t *self, int retries)
     gridbus_set_retries(self->client, retries);
 }
 
+/* Both connections were opened by new(), so the subscription is in place early; with keys
+ * they are opened again, as CURVE clients. A failure here leaves no usable socket. */
+int gridbus_sub_set_curve(gridbus_sub_t *self, const char *client_public, const char *client_secret,
+                          const char *server_public)
+{
+    if (self->broken)
+        return -1;
+    if (self->synced)
+        return sub_fail(self, GRIDBUS_EINVAL, NULL,
+                        "CURVE: keys go before the first gridbus_sub_next");
+    if (gridbus_set_curve(self->client, client_public, client_secret, server_public) < 0)
+        return fail_client(self);
+    snprintf(self->curve[0], GRIDBUS_KEY_BUF, "%s", client_public);
+    snprintf(self->curve[1], GRIDBUS_KEY_BUF, "%s", client_secret);
+    snprintf(self->curve[2], GRIDBUS_KEY_BUF, "%s", server_public);
+    if (gridbus_connect(self->client, gridbus_endpoint(self->client)) < 0)
+        self->broken = fail_client(self) < 0;
+    else if (open_feed(self, self->feed_endpoint) < 0)
+        self->broken = true;
+    return self->broken ? -1 : 0;
+}
+
+int gridbus_sub_set_key_file(gridbus_sub_t *self, const char *key_file, const char *server_key)
+{
+    gridbus_keypair_t mine, server;
+    char err[300];
+    if (self->broken)
+        return -1;
+    if (self->synced)
+        return sub_fail(self, GRIDBUS_EINVAL, NULL,
+                        "CURVE: keys go before the first gridbus_sub_next");
+    /* The client's own loader checks the files and says what is wrong with them. */
+    if (gridbus_set_key_file(self->client, key_file, server_key) < 0)
+        return fail_client(self);
+    if (gridbus_keypair_load(key_file, &mine, err, sizeof err) < 0 ||
+        gridbus_keypair_load(server_key, &server, err, sizeof err) < 0)
+        return sub_fail(self, GRIDBUS_EIO, NULL, "%s", err); /* changed in between */
+    int rc = gridbus_sub_set_curve(self, mine.public_key, mine.secret_key, server.public_key);
+    explicit_bzero(&mine, sizeof mine);
+    return rc;
+}
+
 /* ---- the cursor -------------------------------------------------------------------- */
 
 /* The record handed out last is handled: the application asked for more, or saved. */
@@ -284,6 +345,8 @@ void gridbus_sub_destroy(gridbus_sub_t **self_p)
     free(self->items);
     free(self->filter);
     free(self->cursor_path);
+    free(self->feed_endpoint);
+    explicit_bzero(self->curve, sizeof self->curve);
     free(self);
     *self_p = NULL;
 }
@@ -311,8 +374,10 @@ static bool queue_push(gridbus_sub_t *self, uint64_t seq, const void *rec, size_
             return false;
         self->items = grown, self->cap = cap;
     }
-    self->items[self->n++] = (item_t){seq, seq, self->arena.size, len, live};
-    msgpack_sbuffer_write(&self->arena, rec, len);
+    size_t off = self->arena.size;
+    if (msgpack_sbuffer_write(&self->arena, rec, len) < 0)
+        return false;
+    self->items[self->n++] = (item_t){seq, seq, off, len, live};
     self->scan = seq + 1;
     return true;
 }
@@ -321,7 +386,7 @@ static int hand_out(gridbus_sub_t *self, const void **record, size_t *len)
 {
     const item_t *it = &self->items[self->first++];
     self->has_cur = true;
-    self->cur_seq = self->last_seq = it->seq;
+    self->last_seq = it->seq;
     self->cur_upto = it->upto;
     self->stats.delivered++;
     if (it->live)
@@ -352,10 +417,11 @@ static void on_replayed(const void *rec, size_t len, void *arg)
 {
     gridbus_sub_t *self = arg;
     uint64_t seq;
-    /* Below scan: already had (a live copy came first). Out of memory: the record is left
-     * for the next page, which starts at scan. */
-    if (record_u64(self, rec, len, "seq", &seq) == 0 && seq >= self->scan)
-        queue_push(self, seq, rec, len, false);
+    /* Below scan: already had. Out of memory: that record and the rest of the page are
+     * left for the next page, which starts at scan. */
+    if (self->page_cut || record_u64(self, rec, len, "seq", &seq) < 0 || seq < self->scan)
+        return;
+    self->page_cut = !queue_push(self, seq, rec, len, false);
 }
 
 /* Moves scan to the page's `next`: the seqs between the last record and next are records
@@ -382,11 +448,21 @@ static int fetch_page(gridbus_sub_t *self)
     if (!self->synced && self->start_at_head)
         from = INT64_MAX, limit = 1; /* past any record: only the head comes back */
     queue_reset(self);
+    self->page_cut = false;
     self->stats.replays++;
     if (gridbus_replay(self->client, self->stream, from, limit, self->filter, on_replayed, self,
                        &next, &head) < 0) {
         queue_reset(self);
         return fail_client(self);
+    }
+    /* The head never goes back: a saved cursor past it belongs to another daemon or to state
+     * that was lost, and following it would drop every record up to it as "already had". */
+    if (self->have_cursor && self->handled > head) {
+        queue_reset(self);
+        return sub_fail(self, GRIDBUS_EINVAL, NULL,
+                        "cursor: at seq %llu, past the %s stream's head %llu (a cursor of "
+                        "another daemon? remove it to start over)",
+                        (unsigned long long)self->handled, self->stream, (unsigned long long)head);
     }
     if (!self->synced && self->start_at_head) {
         self->synced = true;
@@ -396,7 +472,10 @@ static int fetch_page(gridbus_sub_t *self)
     if ((!self->synced || self->probe) && head > self->want)
         self->want = head;
     self->synced = true, self->probe = false;
-    take_next(self, next, old_scan);
+    if (self->page_cut && self->want < self->scan)
+        self->want = self->scan; /* come back for the rest */
+    else if (!self->page_cut)
+        take_next(self, next, old_scan);
     return 0;
 }
 

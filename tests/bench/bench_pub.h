@@ -143,11 +143,13 @@ static inline uint64_t bench_pub_drain(bench_pub_t *p)
     return got;
 }
 
-/* When event number sent is due: now when flat out, on the rate's schedule when paced. */
+/* When event number sent is due: now (0) when flat out; when paced, on the rate's schedule,
+ * the publishers' schedules staggered so that together they send evenly, not in bursts. */
 static inline uint64_t bench_pub_due(const bench_pub_t *p, uint64_t start, uint64_t sent)
 {
     double per_pub = p->load->rate / p->load->npub;
-    return per_pub > 0 ? start + (uint64_t)((double)sent * 1e9 / per_pub) : 0;
+    double slot = (double)sent + (double)p->index / p->load->npub;
+    return per_pub > 0 ? start + (uint64_t)(slot * 1e9 / per_pub) : 0;
 }
 
 static inline void bench_pub_loop(bench_pub_t *p)

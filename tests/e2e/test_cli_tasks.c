@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "gbtest.h"
+#include "gridbus.h"
 #include "harness.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
@@ -56,6 +57,7 @@ static void teardown(void)
 
 TestSuite(cli_tasks, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT);
 TestSuite(cli_clock, .fini = teardown, .timeout = SUITE_TIMEOUT);
+TestSuite(cli_secure, .fini = teardown, .timeout = SUITE_TIMEOUT);
 
 /* ---- running the CLI --------------------------------------------------------------- */
 
@@ -583,4 +585,41 @@ Test(cli_clock, clock_is_settable_only_on_a_test_daemon)
     now = json_lines(gb_ok("clock"));
     cr_expect_eq(int_at(json_array_get(now, 0), "now"), THU_0900, "the set clock stays put");
     json_decref(now);
+}
+
+/* With security on, every endpoint speaks CURVE, the feed too: tail takes the global --key
+ * and --server-key like every other command. */
+Test(cli_secure, tail_with_curve_keys)
+{
+    char dir[] = "/tmp/gridbus-tail-XXXXXX", keys[600], key_file[600], set[700], err[300];
+    gridbus_keypair_t kp;
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(keys, sizeof keys, "%s/clients.keys", dir);
+    snprintf(key_file, sizeof key_file, "%s/chen.jing.key", dir);
+    cr_assert_eq(gridbus_keypair_new(&kp), 0);
+    cr_assert_eq(gridbus_keypair_save(&kp, key_file, "chen.jing", err, sizeof err), 0, "%s", err);
+    FILE *f = fopen(keys, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "%s chen.jing\n", kp.public_key);
+    fclose(f);
+    snprintf(set, sizeof set, "security.keys=%s", keys);
+    d = gbd_start(NULL,
+                  (const char *const[]){"--set", "security.enabled=true", "--set", set, NULL});
+    cr_assert_not_null(d);
+    char server_pub[700];
+    snprintf(server_pub, sizeof server_pub, "%s/server.pub", gbd_state_dir(d));
+
+    const char *pub = "{\"type\":\"repair.requested\",\"by\":\"chen.jing\",\"grid\":\"g1\","
+                      "\"body\":{\"household\":\"c1\",\"category\":\"water\","
+                      "\"description\":\"leak\"}}\n";
+    run_t r = run_cli_v(pub, (const char *const[]){"--key", key_file, "--server-key", server_pub,
+                                                   "publish", "--json", NULL});
+    cr_assert_eq(r.status, 0, "publish: %s", r.err);
+    run_free(&r);
+    json_t *lines = json_lines(gb_ok("--key", key_file, "--server-key", server_pub, "tail", "tasks",
+                                     "--feed", gbd_endpoint(d, "tasks"), "--count", "1"));
+    expect_records(lines, 1, 1, 1, "task/g1/");
+    json_decref(lines);
+    gb_fails(2, "CURVE", "--key", key_file, "tail", "tasks", "--count", "1");
+    unlink(keys), unlink(key_file), rmdir(dir);
 }

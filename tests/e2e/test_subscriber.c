@@ -48,6 +48,7 @@ static void teardown(void)
 
 TestSuite(sub, .init = setup, .fini = teardown, .timeout = SUITE_TIMEOUT);
 TestSuite(sub_restart, .fini = teardown, .timeout = SUITE_TIMEOUT);
+TestSuite(sub_secure, .fini = teardown, .timeout = SUITE_TIMEOUT);
 
 /* ---- publishing tasks -------------------------------------------------------------- */
 
@@ -67,10 +68,17 @@ static void count_ack(const gridbus_result_t *r, void *arg)
     }
 }
 
+/* CURVE keys of the publishers, for a daemon with security on (sub_secure). */
+static gridbus_keypair_t publisher_keys, server_keys;
+
 static gridbus_t *client(void)
 {
     gridbus_t *c = gridbus_new();
     cr_assert_not_null(c);
+    if (publisher_keys.public_key[0])
+        cr_assert_eq(gridbus_set_curve(c, publisher_keys.public_key, publisher_keys.secret_key,
+                                       server_keys.public_key),
+                     0, "%s", gridbus_error(c));
     cr_assert_eq(gridbus_connect(c, gbd_endpoint(d, "ingest")), 0, "%s", gridbus_error(c));
     return c;
 }
@@ -430,7 +438,7 @@ static void proxy_stop(proxy_t *p)
  * all the way to the daemon. Returns the last seq taken. */
 static uint64_t until_live(gridbus_sub_t *s)
 {
-    uint64_t seq = 0;
+    uint64_t seq = gridbus_sub_seq(s);
     while (gridbus_sub_stats(s)->live == 0) {
         publish_repairs(1, NULL);
         cr_assert_eq(take_one(s, "task/"), ++seq);
@@ -548,6 +556,14 @@ Test(sub, cursor_of_another_filter_or_garbage_is_refused)
     expect_failure(s, "E_INVAL", "not a gridbus cursor");
     gridbus_sub_destroy(&s);
 
+    /* A cursor past the head (another daemon's): refused, not followed. */
+    f = fopen(cursor_file(), "w");
+    fputs("gridbus-cursor tasks 42 task/\n", f);
+    fclose(f);
+    s = subscriber(NULL, NULL, cursor_file());
+    expect_failure(s, "E_INVAL", "past the tasks stream's head 0");
+    gridbus_sub_destroy(&s);
+
     /* A cursor that cannot be saved: the record is handed out, and asking for the next one
      * (which saves) fails, until the file can be written. */
     publish_repairs(1, NULL);
@@ -604,4 +620,49 @@ Test(sub_restart, subscriber_survives_a_daemon_restart)
     take_range(s, 11, 20);
     nothing_before(s, 21);
     gridbus_sub_destroy(&s);
+}
+
+/* ---- a daemon with security on ------------------------------------------------------ */
+
+/* Every endpoint of such a daemon is a CURVE server, the feed too: the subscriber's two
+ * connections take the member's keys; without them it gets nothing at all. */
+Test(sub_secure, subscriber_speaks_curve_to_a_secured_daemon)
+{
+    char dir[] = "/tmp/gridbus-sub-XXXXXX", keys[600], key_file[600], set[700], err[300];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(keys, sizeof keys, "%s/clients.keys", dir);
+    snprintf(key_file, sizeof key_file, "%s/chen.jing.key", dir);
+    cr_assert_eq(gridbus_keypair_new(&publisher_keys), 0);
+    FILE *f = fopen(keys, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "%s chen.jing\n", publisher_keys.public_key);
+    fclose(f);
+    cr_assert_eq(gridbus_keypair_save(&publisher_keys, key_file, "chen.jing", err, sizeof err), 0,
+                 "%s", err);
+    snprintf(set, sizeof set, "security.keys=%s", keys);
+    d = gbd_start(NULL,
+                  (const char *const[]){"--set", "security.enabled=true", "--set", set, NULL});
+    cr_assert_not_null(d);
+    char server_pub[700];
+    snprintf(server_pub, sizeof server_pub, "%s/server.pub", gbd_state_dir(d));
+    cr_assert_eq(gridbus_keypair_load(server_pub, &server_keys, err, sizeof err), 0, "%s", err);
+
+    gridbus_sub_t *s = subscriber(NULL, NULL, NULL);
+    cr_assert_eq(gridbus_sub_set_key_file(s, key_file, server_pub), 0, "%s", gridbus_sub_error(s));
+    publish_repairs(3, NULL);
+    take_range(s, 1, 3);
+    uint64_t live = until_live(s); /* the feed's handshake worked too */
+    nothing_before(s, live + 1);
+    gridbus_sub_destroy(&s);
+
+    s = subscriber(NULL, NULL, NULL); /* no keys */
+    gridbus_sub_set_timeout(s, 200);
+    gridbus_sub_set_retries(s, 0);
+    const void *rec;
+    size_t len;
+    cr_expect_eq(gridbus_sub_next(s, 0, &rec, &len), -1);
+    cr_expect_str_eq(gridbus_sub_errcode(s), "E_TIMEOUT");
+    gridbus_sub_destroy(&s);
+    memset(&publisher_keys, 0, sizeof publisher_keys);
+    unlink(keys), unlink(key_file), rmdir(dir);
 }

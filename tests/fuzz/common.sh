@@ -30,16 +30,40 @@ fuzz_stale() {
         -print -quit 2>/dev/null)" ]
 }
 
-# fuzz_build TARGET OUT COMPILER EXTRA_FLAGS [EXTRA_SOURCES...]: builds OUT when stale.
+# Compiles the sources given into objects under objdir, as many at once as there are CPUs.
+fuzz_compile() {
+    local cc=$1 flags=$2 objdir=$3 jobs running=0 failed=0 src
+    shift 3
+    jobs=$(nproc 2>/dev/null || echo 2)
+    for src in "$@"; do
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n || failed=1
+            running=$((running - 1))
+        fi
+        # shellcheck disable=SC2086
+        $cc $flags $FUZZ_WARN $FUZZ_DEFS -Iproto -Idaemon -Itests/fuzz \
+            $(pkg-config --cflags $FUZZ_PKGS) -c "$src" -o "$objdir/$(echo "${src%.c}" | tr / _).o" &
+        running=$((running + 1))
+    done
+    while [ "$running" -gt 0 ]; do
+        wait -n || failed=1
+        running=$((running - 1))
+    done
+    return $failed
+}
+
+# fuzz_build TARGET OUT COMPILER FLAGS [EXTRA_SOURCES...]: builds OUT when stale. FLAGS
+# (optimisation, sanitizers, fuzzer) are used to compile and to link.
 fuzz_build() {
     local target=$1 out=$2 cc=$3 flags=$4 srcs
     shift 4
     srcs="$(fuzz_sources "$target") $*" || return 1
     # shellcheck disable=SC2086
     fuzz_stale "$out" $srcs || return 0
-    mkdir -p "$(dirname "$out")"
     echo "  FUZZ-CC $out"
+    rm -rf "$out.obj"
+    mkdir -p "$out.obj"
     # shellcheck disable=SC2086
-    $cc -g -O1 -fno-omit-frame-pointer $flags $FUZZ_WARN $FUZZ_DEFS -Iproto -Idaemon -Itests/fuzz \
-        $(pkg-config --cflags $FUZZ_PKGS) -o "$out" $srcs $(pkg-config --libs $FUZZ_PKGS) -lm
+    fuzz_compile "$cc" "-g -fno-omit-frame-pointer $flags" "$out.obj" $srcs &&
+        $cc $flags -o "$out" "$out.obj"/*.o $(pkg-config --libs $FUZZ_PKGS) -lm
 }

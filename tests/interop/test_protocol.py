@@ -694,6 +694,24 @@ class TestReplay(BusTest):
         self.assertGreaterEqual(len(records), head)
         self.assertEqual(len({r["event"]["id"] for r in records}), len(records), "no id twice")
 
+    def test_a_page_stops_at_16_times_max_message(self):
+        evs = [event("patrol.issue_found") for _ in range(300)]
+        for i, ev in enumerate(evs):
+            ev["body"]["description"] = "x" * 4000
+            self.c.send(msgpack.packb({"op": "publish", "rid": i, "event": ev}))
+        seqs = [self.assertAck(self.c.recv(), ev) for ev in evs]
+        page = self.c.replay(**{"from": seqs[0], "limit": 1000})
+        records = page["records"]
+        size = sum(len(msgpack.packb(r)) for r in records)
+        self.assertTrue(0 < len(records) < 300, f"{len(records)} records: cut by size, not limit")
+        self.assertLessEqual(size, 16 * MAX_MESSAGE)
+        self.assertEqual(page["next"], records[-1]["seq"] + 1)
+        rest = self.c.replay_all(page["next"])
+        more = len(msgpack.packb(rest[0]))
+        self.assertGreater(size + more, 16 * MAX_MESSAGE, "the page is as full as allowed")
+        got = [r["event"]["id"] for r in records + rest if r["seq"] <= seqs[-1]]
+        self.assertEqual(got, [ev["id"] for ev in evs])
+
     def test_defaults_and_edges(self):
         head = self.head()
         page = self.c.replay()
@@ -704,8 +722,10 @@ class TestReplay(BusTest):
         past = self.c.replay(**{"from": head + 10, "limit": 5})
         self.assertEqual((past["records"], past["next"]), ([], head + 10))
         self.assertGreaterEqual(past["head"], head)
-        page = self.c.replay(**{"from": 1, "limit": 1000})
-        self.assertEqual(len(page["records"]), min(1000, head))
+        page = self.c.replay(**{"from": 1, "limit": 1000})  # may be cut by size too
+        n = len(page["records"])
+        self.assertEqual([r["seq"] for r in page["records"]], list(range(1, n + 1)))
+        self.assertTrue(0 < n <= min(1000, head))
         filtered = self.c.replay(**{"from": 1, "limit": 2, "filter": "task/g1/"})
         self.assertEqual(filtered["records"], page["records"][:2], "filter is ignored for events")
 
@@ -802,7 +822,9 @@ class TestLifecycle(unittest.TestCase):
         self.assertEqual((empty["records"], empty["next"], empty["head"]), ([], 1, 0))
 
         ack = {"op": "ack", "rid": 1, "id": "v-0001", "seq": 1, "dup": False}
-        self.assertEqual(self.c.call_raw(WORKED_EXAMPLE), ack)
+        self.c.send(WORKED_EXAMPLE)
+        (frame,) = self.c.recv_frames()
+        self.assertEqual((len(frame), unpack(frame)), (33, ack), "the spec's 33-byte ack")
         self.assertEqual(self.c.call_raw(WORKED_EXAMPLE), {**ack, "dup": True})
         changed = {**WORKED_EVENT, "body": {**WORKED_EVENT["body"], "summary": "changed"}}
         reply = self.c.call_raw(msgpack.packb({"op": "publish", "rid": 1, "event": changed}))

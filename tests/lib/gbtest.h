@@ -3,7 +3,7 @@
  *
  * Events are built as JSON (jansson) so a test can change one field in a line and compare
  * a replayed event with the one it sent irrespective of key order; they travel as
- * msgpack, converted by libgridbus's own jsonmp (clients/lib/jsonmp.h). Requests are packed and
+ * msgpack, converted by the project's own jsonmp (proto/jsonmp.h). Requests are packed and
  * replies decoded with the project's own codec (proto/wire.h), so these tests also hold the client
  * half of the codec to the daemon. Every receive has a hang guard (GBT_WAIT_MS) that fails instead
  * of blocking; nothing here sleeps. Helpers return NULL or -1 on failure and leave the reason in

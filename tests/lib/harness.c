@@ -49,6 +49,7 @@ struct gbd {
     char *log_path;
     gbd_ep_t eps[GBD_MAX_ENDPOINTS];
     int neps;
+    char ready_msg[4096]; /* the datagram that carried the last READY=1 */
 };
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -285,8 +286,10 @@ static int notify_drain(gbd_t *d)
         ssize_t n = recv(d->notify_fd, buf, sizeof buf, 0);
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-        if (has_ready(buf, (size_t)n))
+        if (has_ready(buf, (size_t)n)) {
+            snprintf(d->ready_msg, sizeof d->ready_msg, "%.*s", (int)n, buf);
             return 1;
+        }
     }
 }
 
@@ -541,4 +544,38 @@ void gbd_print_log(const gbd_t *d)
         fwrite(buf, 1, n, stderr);
     fprintf(stderr, "---- end of log ----\n");
     fclose(f);
+}
+
+const char *gbd_ready_message(const gbd_t *d)
+{
+    return d->ready_msg;
+}
+
+/* One datagram into buf if one is queued: its length, 0 when none is, -1 on error. */
+static int notify_recv_one(gbd_t *d, char *buf, size_t len)
+{
+    ssize_t n = recv(d->notify_fd, buf, len - 1, 0);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    buf[n] = '\0';
+    return (int)n; /* an empty datagram counts as none */
+}
+
+int gbd_notify_next(gbd_t *d, char *buf, size_t len)
+{
+    int64_t deadline = now_ms() + GBD_WAIT_MS;
+    if (!d || d->notify_fd < 0 || len < 2)
+        return -1;
+    for (;;) {
+        int n = notify_recv_one(d, buf, len);
+        if (n != 0)
+            return n;
+        int64_t left = deadline - now_ms();
+        struct pollfd p[2] = {{d->notify_fd, POLLIN, 0}, {d->pidfd, POLLIN, 0}};
+        if (left <= 0 || poll(p, d->pidfd >= 0 ? 2 : 1, (int)left) < 0)
+            return -1;
+        /* The daemon has exited (its last datagrams were read above). */
+        if (d->pidfd >= 0 && (p[1].revents & POLLIN) && !(p[0].revents & POLLIN))
+            return -1;
+    }
 }

@@ -65,4 +65,15 @@ void gbd_print_log(const gbd_t *d);
  * took the new files or kept the running ones. 0, or -1 on exit or after GBD_WAIT_MS. */
 int gbd_reload(gbd_t *d);
 
+/* The datagram (newline-separated KEY=VALUE lines) that carried the last READY=1 the
+ * harness waited for, at start-up or in gbd_reload. */
+const char *gbd_ready_message(const gbd_t *d);
+
+/* The next datagram the daemon sent to its NOTIFY_SOCKET after the last READY=1 the
+ * harness waited for (later ones stay queued for this), NUL-terminated in buf: its length,
+ * or -1 when the daemon exited, after GBD_WAIT_MS (the hang guard) or on error. Keep
+ * reading: the kernel queues only a few datagrams (net.unix.max_dgram_qlen) and the
+ * daemon drops what a full socket will not take. */
+int gbd_notify_next(gbd_t *d, char *buf, size_t len);
+
 #endif

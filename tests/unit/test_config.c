@@ -115,13 +115,17 @@ Test(config, defaults)
     cr_assert_eq(cfg->limits.read_budget, 256);
     cr_assert_str_eq(cfg->log.level, "info");
     cr_assert_eq(cfg->testing.allow_clock, false);
+    cr_assert_eq(cfg->security.enabled, false);
+    cr_assert_str_eq(cfg->security.server_key, "server.key");
+    cr_assert_str_eq(cfg->security.keys, "conf/clients.keys");
+    cr_assert_eq(cfg->security.allow_insecure_remote, false);
     cr_assert_eq(config_validate(cfg, err, sizeof err), 0, "%s", err);
 }
 
 Test(config, key_table_is_one_level_and_unique)
 {
     size_t n = config_key_count();
-    cr_assert_eq(n, 16);
+    cr_assert_eq(n, 25);
     for (size_t i = 0; i < n; i++) {
         const char *name = config_key_name(i), *dot = strchr(name, '.');
         cr_assert(!dot || !strchr(dot + 1, '.'), "%s nests deeper than config_print writes", name);
@@ -151,6 +155,8 @@ Test(config, shipped_file_mirrors_the_defaults)
     free(dflt->state_dir), free(dflt->directory), free(dflt->source);
     dflt->state_dir = strdup(cfg->state_dir);
     dflt->directory = strdup(cfg->directory);
+    free(dflt->security.keys); /* a path too: relative to the file's folder */
+    dflt->security.keys = strdup(cfg->security.keys);
     dflt->source = strdup(cfg->source);
     char *a = NULL, *b = NULL;
     size_t alen, blen;

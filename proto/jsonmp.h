@@ -1,10 +1,11 @@
 /*
- * jsonmp: JSON (jansson) to MessagePack and back, libgridbus's one converter.
+ * jsonmp: JSON (jansson) to MessagePack and back, the project's one converter.
  *
- * Internal to libgridbus: not in gridbus.h, not installed, not exported from the shared
- * library (no GB_EXPORT, so -fvisibility=hidden keeps it inside). It lives in the library
- * so the CLI (JSON lines in and out) and the tests (events written as JSON, replies read
- * back as JSON) share one implementation; both link libgridbus.a.
+ * It lives in proto/ (the shared codec) so that gridbusd (the JSON of its HTTP API), the
+ * CLI (JSON lines in and out) and the tests (events written as JSON, replies read back as
+ * JSON) share one implementation without the daemon depending on clients/. It is linked
+ * into libgridbus but is not part of its API: not in gridbus.h, not installed, not exported
+ * from the shared library (no GB_EXPORT, so -fvisibility=hidden keeps it inside).
  *
  * The conversion is generic, by value kind, never by field name: objects and maps,
  * arrays, strings, integers, reals, booleans and null map one to one, so an event written

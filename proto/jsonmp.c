@@ -1,6 +1,6 @@
 /*
- * jsonmp: JSON <-> MessagePack inside libgridbus, for the CLI and the tests (see jsonmp.h
- * for the mapping, why it is generic, and why it is internal).
+ * jsonmp: JSON <-> MessagePack for the daemon's HTTP API, the CLI and the tests (see
+ * jsonmp.h for the mapping, why it is generic, and why it is not public API).
  */
 #include "jsonmp.h"
 
