@@ -22,6 +22,8 @@ struct cases {
     task_t *old, *cur;   /* scratch: a task before and after a change */
     msgpack_sbuffer rec; /* scratch: one feed record */
     cases_stats_t stats;
+    cases_overdue_fn on_overdue; /* the alert loop, or NULL */
+    void *on_overdue_arg;
 };
 
 typedef enum { WHO_ASSIGNEE, WHO_VERIFIER } who_t;
@@ -72,6 +74,11 @@ void cases_destroy(cases_t **self_p)
     *self_p = NULL;
 }
 
+void cases_on_overdue(cases_t *self, cases_overdue_fn fn, void *arg)
+{
+    self->on_overdue = fn, self->on_overdue_arg = arg;
+}
+
 void cases_set_community(cases_t *self, const community_t *community)
 {
     self->community = community;
@@ -87,6 +94,11 @@ static void set_text(char *dst, size_t cap, gb_str_t s)
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
     memcpy(dst, s.ptr ? s.ptr : "", n);
     dst[n] = 0;
+}
+
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+    set_text(dst, cap, (gb_str_t){src, (uint32_t)strlen(src)});
 }
 
 static gb_str_t body_str(const gb_event_t *ev, const char *key)
@@ -108,9 +120,7 @@ static int commit_change(cases_t *self, const task_t *old, const task_t *t, cons
                          const char *by, int64_t now)
 {
     char topic[160];
-    if (taskdb_put(self->db, old, t) != STORE_OK ||
-        taskdb_feed_append(self->db, t, change, by, now, &self->rec, topic, sizeof topic) !=
-            STORE_OK)
+    if (taskdb_put(self->db, old, t, change, by, now, &self->rec, topic, sizeof topic) != STORE_OK)
         return -1;
     feed_queue(self->feed, topic, self->rec.data, self->rec.size);
     return 0;
@@ -136,7 +146,7 @@ static void assign(cases_t *self, task_t *t, const route_t *r, int64_t now)
     t->accept_by = accept ? calendar_add_work(cal, now, accept) : 0;
     t->overdue_accept = false;
     if (m) {
-        snprintf(t->assignee, sizeof t->assignee, "%s", m->id);
+        copy_name(t->assignee, sizeof t->assignee, m->id);
         t->status = TASK_DISPATCHED;
         task_add_step(t, now, DAEMON_ACTOR, "dispatched", m->id, strlen(m->id));
     } else {
@@ -154,12 +164,12 @@ int cases_open(cases_t *self, const gb_event_t *ev, uint64_t seq, int64_t now)
     if (!r || !r->creates_task)
         return 0;
     task_t *t = self->cur;
-    memset(t, 0, sizeof *t);
+    task_reset(t);
     t->seq = seq;
     set_text(t->event_id, sizeof t->event_id, ev->id);
-    snprintf(t->type, sizeof t->type, "%s", ev->type->name);
-    snprintf(t->route, sizeof t->route, "%s", r->name);
-    snprintf(t->role, sizeof t->role, "%s", r->role ? r->role : "");
+    copy_name(t->type, sizeof t->type, ev->type->name);
+    copy_name(t->route, sizeof t->route, r->name);
+    copy_name(t->role, sizeof t->role, r->role ? r->role : "");
     set_text(t->grid, sizeof t->grid, ev->grid);
     set_text(t->category, sizeof t->category, body_str(ev, "category"));
     t->created_at = now;
@@ -307,7 +317,10 @@ static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind)
     const char *step = kind == DEADLINE_ACCEPT ? "overdue_accept" : "overdue_complete";
     task_add_step(t, now, DAEMON_ACTOR, step, t->assignee, strlen(t->assignee));
     self->stats.overdue++;
-    return commit_change(self, self->old, t, step, DAEMON_ACTOR, now);
+    if (commit_change(self, self->old, t, step, DAEMON_ACTOR, now) < 0)
+        return -1;
+    /* Same transaction: the missed deadline and its alert commit together. */
+    return self->on_overdue ? self->on_overdue(self->on_overdue_arg, t, step, now) : 0;
 }
 
 int cases_take_deadlines(cases_t *self, int64_t now)

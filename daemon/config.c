@@ -91,7 +91,7 @@ static const config_key_t keys[] = {
         "largest ZeroMQ message read at all (ZMQ_MAXMSGSIZE)"),
     KEY("limits.batch_max", KT_COUNT, limits.batch_max, "4096",
         "most requests handled in one write transaction (group commit)"),
-    KEY("limits.read_budget", KT_COUNT, limits.read_budget, "256",
+    KEY("limits.read_budget", KT_COUNT, limits.read_budget, "1024",
         "most messages read from one socket per loop turn"),
     KEY("limits.inflight_max", KT_COUNT, limits.inflight_max, "1024",
         "most requests of one connection in one batch; more are refused with E_BUSY"),

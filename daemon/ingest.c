@@ -45,6 +45,7 @@ struct ingest {
     ingest_opts_t o;
     wire_decoder_t *decoder;
     task_t *task_scratch;
+    alert_t *alert_scratch;
     msgpack_sbuffer replies, scratch;
     msgpack_packer reply_pk; /* packs into replies */
     inflight_t *inflight;    /* requests per connection in this batch */
@@ -118,8 +119,9 @@ static void on_sub(void *sock, void *arg)
 }
 
 /* "ingest 127.0.0.1:5120": where a refused input came from. */
-static void describe_source(const item_t *it, char *buf, size_t len)
+static void describe_source(const void *item, char *buf, size_t len)
 {
+    const item_t *it = item;
     const char *peer = zmq_msg_gets((zmq_msg_t *)&it->body, "Peer-Address");
     snprintf(buf, len, "%s %s", it->src == SRC_INGEST ? "ingest" : "publish", peer ? peer : "?");
 }
@@ -131,9 +133,9 @@ static int run_items(ingest_t *self, op_ctx_t *ctx)
     ctx->reply = &self->reply_pk;
     for (uint32_t i = 0; i < self->count; i++) {
         item_t *it = &self->items[i];
-        char source[80];
-        describe_source(it, source, sizeof source);
-        ctx->source = source;
+        ctx->source = NULL;
+        ctx->describe = describe_source;
+        ctx->item = it;
         /* Set by the ZAP handler when CURVE is on: the member the key belongs to. */
         const char *member = zmq_msg_gets(&it->body, "User-Id");
         ctx->peer_member = member && member[0] ? member : NULL;
@@ -164,8 +166,11 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
         .community = self->o.community,
         .taskdb = self->o.taskdb,
         .cases = self->o.cases,
+        .alertdb = self->o.alertdb,
+        .alerts = self->o.alerts,
         .allow_clock = self->o.allow_clock,
         .task_scratch = self->task_scratch,
+        .alert_scratch = self->alert_scratch,
         .scratch = &self->scratch,
         .now = clock_now(),
         .storage_down = storage_down,
@@ -191,6 +196,8 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
     }
     if (rc != STORE_OK) {
         feed_discard(self->o.feed);
+        if (self->o.alerts_feed)
+            feed_discard(self->o.alerts_feed);
         *self->o.stats = before;
     }
     return rc;
@@ -247,6 +254,8 @@ static void flush(ingest_t *self)
     commit_batch(self);
     send_replies(self);
     feed_flush(self->o.feed);
+    if (self->o.alerts_feed)
+        feed_flush(self->o.alerts_feed);
     release_items(self);
     inflight_reset(self->inflight);
     if (self->o.committed)
@@ -279,9 +288,10 @@ ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ing
     self->items = calloc(opts->batch_max, sizeof *self->items);
     self->decoder = wire_decoder_new();
     self->task_scratch = malloc(sizeof *self->task_scratch);
+    self->alert_scratch = malloc(sizeof *self->alert_scratch);
     self->flush_ev = event_new(base, -1, 0, on_flush, self);
     self->inflight = inflight_new(opts->batch_max, opts->inflight_max);
-    if (!self->items || !self->decoder || !self->task_scratch || !self->flush_ev ||
+    if (!self->items || !self->decoder || !self->task_scratch || !self->alert_scratch || !self->flush_ev ||
         !self->inflight || event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
         goto fail;
     self->router_w = zwatch_new(base, router, on_router, self);
@@ -310,6 +320,7 @@ void ingest_destroy(ingest_t **self_p)
     msgpack_sbuffer_destroy(&self->scratch);
     free(self->items);
     free(self->task_scratch);
+    free(self->alert_scratch);
     free(self);
     *self_p = NULL;
 }

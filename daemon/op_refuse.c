@@ -19,9 +19,14 @@ int op_refuse(op_ctx_t *ctx, const msgpack_object *rid, gb_str_t id, const gb_er
         wire_pack_nack(ctx->reply, rid, id, err->code, err->msg);
     if (ctx->storage_down || err->code == GB_E_STORAGE || err->code == GB_E_BUSY)
         return 0;
+    /* Only a dead letter needs the sender's address: it is looked up here, not for every
+     * request. */
+    char source[80];
+    if (!ctx->source && ctx->describe)
+        ctx->describe(ctx->item, source, sizeof source);
     store_dead_t dead = {
         .at = ctx->now,
-        .source = ctx->source,
+        .source = ctx->source ? ctx->source : ctx->describe ? source : "?",
         .code = gb_code_name(err->code),
         .error = err->msg,
         .input = ctx->input,

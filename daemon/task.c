@@ -33,7 +33,24 @@ bool task_is_open(const task_t *t)
 
 void task_format_id(uint64_t seq, char out[TASK_ID_MAX])
 {
-    snprintf(out, TASK_ID_MAX, "t-%llu", (unsigned long long)seq);
+    char digits[21];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + seq % 10);
+    while ((seq /= 10) != 0);
+    out[0] = 't', out[1] = '-';
+    for (int i = 0; i < n; i++)
+        out[2 + i] = digits[n - 1 - i];
+    out[2 + n] = 0;
+}
+
+void task_reset(task_t *t)
+{
+    /* The history and returned-by arrays are most of the struct and are only read up to
+     * their counts: clearing them per task would cost more than the rest of opening it. */
+    memset(t, 0, offsetof(task_t, returned_by));
+    t->nreturned = 0;
+    t->nhistory = 0;
 }
 
 /* Only the form task_format_id writes is a task id: no sign, no leading zero, no
@@ -88,7 +105,7 @@ static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
     msgpack_pack_int64(pk, v);
 }
 
-static void pack_history(msgpack_packer *pk, const task_t *t)
+void task_pack_history(msgpack_packer *pk, const task_t *t)
 {
     wire_pack_cstr(pk, "history");
     msgpack_pack_array(pk, t->nhistory);
@@ -104,9 +121,16 @@ static void pack_history(msgpack_packer *pk, const task_t *t)
 
 void task_pack(msgpack_packer *pk, const task_t *t, bool with_history)
 {
+    msgpack_pack_map(pk, TASK_SUMMARY_FIELDS + (with_history ? 1 : 0));
+    task_pack_fields(pk, t);
+    if (with_history)
+        task_pack_history(pk, t);
+}
+
+void task_pack_fields(msgpack_packer *pk, const task_t *t)
+{
     char id[TASK_ID_MAX];
     task_format_id(t->seq, id);
-    msgpack_pack_map(pk, 21 + (with_history ? 1 : 0));
     kv_str(pk, "id", id);
     wire_pack_cstr(pk, "seq");
     msgpack_pack_uint64(pk, t->seq);
@@ -134,8 +158,6 @@ void task_pack(msgpack_packer *pk, const task_t *t, bool with_history)
     msgpack_pack_array(pk, t->nreturned);
     for (uint32_t i = 0; i < t->nreturned; i++)
         wire_pack_cstr(pk, t->returned_by[i]);
-    if (with_history)
-        pack_history(pk, t);
 }
 
 /* ---- unpacking: a table of string and integer fields, so each is named once ---- */

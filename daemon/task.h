@@ -75,8 +75,17 @@ int task_parse_id(const char *s, size_t len, uint64_t *seq);
 void task_add_step(task_t *t, int64_t at, const char *by, const char *step, const char *note,
                    size_t note_len);
 
+/* Clears t for a new task (without touching the unused history slots). */
+void task_reset(task_t *t);
+
 /* Full record (with history) or the feed's summary (without). */
 void task_pack(msgpack_packer *pk, const task_t *t, bool with_history);
+
+/* The parts of task_pack, for callers that pack one task in two shapes: a map of
+ * TASK_SUMMARY_FIELDS (+1 with history) is task_pack_fields then task_pack_history. */
+#define TASK_SUMMARY_FIELDS 21
+void task_pack_fields(msgpack_packer *pk, const task_t *t);
+void task_pack_history(msgpack_packer *pk, const task_t *t);
 
 /* Reads a record packed by task_pack; 0, or -1 when it is not one. */
 int task_unpack(const msgpack_object *obj, task_t *t);

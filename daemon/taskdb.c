@@ -25,7 +25,8 @@ struct taskdb {
     store_t *store;
     MDB_dbi tasks, tidx, deadlines, feed, tload;
     msgpack_zone zone;
-    msgpack_sbuffer buf;
+    msgpack_sbuffer buf;    /* one task record */
+    msgpack_sbuffer fields; /* the task's summary fields, shared by record and feed */
     task_t *scratch; /* decoded record for scans */
     MDB_txn *range_txn; /* the transaction of the range being walked */
 };
@@ -44,6 +45,7 @@ taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
         return NULL;
     }
     msgpack_sbuffer_init(&self->buf);
+    msgpack_sbuffer_init(&self->fields);
     self->store = store;
     if ((rc = mdb_txn_begin(store_env(store), NULL, 0, &txn)) == 0) {
         if ((rc = mdb_dbi_open(txn, "tasks", MDB_CREATE, &self->tasks)) ||
@@ -69,6 +71,7 @@ void taskdb_destroy(taskdb_t **self_p)
         return;
     msgpack_zone_destroy(&self->zone);
     msgpack_sbuffer_destroy(&self->buf);
+    msgpack_sbuffer_destroy(&self->fields);
     free(self->scratch);
     free(self);
     *self_p = NULL;
@@ -211,23 +214,40 @@ static store_rc_t sync_deadline(taskdb_t *self, deadline_kind_t kind, const task
     return rc;
 }
 
-store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t)
+/* The record: the summary fields (packed once, in self->fields) and the history. */
+static store_rc_t put_record(taskdb_t *self, const task_t *t)
 {
     unsigned char key[8];
     msgpack_packer pk;
     msgpack_sbuffer_clear(&self->buf);
     msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
-    task_pack(&pk, t, true);
+    msgpack_pack_map(&pk, TASK_SUMMARY_FIELDS + 1);
+    msgpack_sbuffer_write(&self->buf, self->fields.data, self->fields.size);
+    task_pack_history(&pk, t);
     be64_put(key, t->seq);
     MDB_val k = {8, key}, v = {self->buf.size, self->buf.data};
     int rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
-    if (rc)
-        return store_fail(self->store, rc, "task");
+    return rc ? store_fail(self->store, rc, "task") : STORE_OK;
+}
+
+static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
+                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len);
+
+store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const char *change,
+                      const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
+                      size_t topic_len)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&self->fields);
+    msgpack_packer_init(&pk, &self->fields, msgpack_sbuffer_write);
+    task_pack_fields(&pk, t);
     store_rc_t r;
-    if ((r = sync_index(self, 'a', old, t)) != STORE_OK || (r = sync_index(self, 'g', old, t)) != STORE_OK ||
-        (r = sync_deadline(self, DEADLINE_ACCEPT, old, t)) != STORE_OK)
+    if ((r = put_record(self, t)) != STORE_OK || (r = sync_index(self, 'a', old, t)) != STORE_OK ||
+        (r = sync_index(self, 'g', old, t)) != STORE_OK ||
+        (r = sync_deadline(self, DEADLINE_ACCEPT, old, t)) != STORE_OK ||
+        (r = sync_deadline(self, DEADLINE_COMPLETE, old, t)) != STORE_OK)
         return r;
-    return sync_deadline(self, DEADLINE_COMPLETE, old, t);
+    return feed_append(self, t, change, by, at, out, topic, topic_len);
 }
 
 /* Calls fn for each key of dbi starting with prefix (len bytes), from start. */
@@ -290,15 +310,29 @@ uint64_t taskdb_feed_head(taskdb_t *self)
     return seq;
 }
 
-store_rc_t taskdb_feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
+/* "task/<grid>/<assignee>", "-" for an empty part. */
+static void format_topic(const task_t *t, char *topic, size_t len)
+{
+    const char *grid = t->grid[0] ? t->grid : "-", *who = t->assignee[0] ? t->assignee : "-";
+    size_t g = strlen(grid), w = strlen(who);
+    if (5 + g + 1 + w + 1 > len) {
+        topic[0] = 0;
+        return;
+    }
+    memcpy(topic, "task/", 5);
+    memcpy(topic + 5, grid, g);
+    topic[5 + g] = '/';
+    memcpy(topic + 6 + g, who, w + 1);
+}
+
+static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
                               int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
 {
     MDB_txn *txn = store_txn(self->store);
     uint64_t seq = last_seq(txn, self->feed) + 1;
     unsigned char key[8];
     msgpack_packer pk;
-    snprintf(topic, topic_len, "task/%s/%s", t->grid[0] ? t->grid : "-",
-             t->assignee[0] ? t->assignee : "-");
+    format_topic(t, topic, topic_len);
     msgpack_sbuffer_clear(out);
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 6);
@@ -307,7 +341,8 @@ store_rc_t taskdb_feed_append(taskdb_t *self, const task_t *t, const char *chang
     wire_pack_cstr(&pk, "at"), msgpack_pack_int64(&pk, at);
     wire_pack_cstr(&pk, "change"), wire_pack_cstr(&pk, change);
     wire_pack_cstr(&pk, "by"), wire_pack_cstr(&pk, by);
-    wire_pack_cstr(&pk, "task"), task_pack(&pk, t, false);
+    wire_pack_cstr(&pk, "task"), msgpack_pack_map(&pk, TASK_SUMMARY_FIELDS);
+    msgpack_sbuffer_write(out, self->fields.data, self->fields.size);
     be64_put(key, seq);
     MDB_val k = {8, key}, v = {out->size, out->data};
     int rc = mdb_put(txn, self->feed, &k, &v, MDB_APPEND);

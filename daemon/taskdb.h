@@ -26,17 +26,15 @@ void taskdb_destroy(taskdb_t **self_p);
 /* 0 and *t, 1 when there is no such task, -1 on a store error. */
 int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t);
 
-/* Writes t (old: its previous state, NULL for a new task) with its index and deadline keys.
- * Inside the batch. */
-store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t);
+/* Writes t (old: its previous state, NULL for a new task) with its index and deadline keys,
+ * and appends the feed record of its change; the record is packed into out and its topic
+ * ("task/<grid>/<assignee>") into topic, for publishing after the commit. In the batch. */
+store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const char *change,
+                      const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
+                      size_t topic_len);
 
 /* Open tasks assigned to member (parked tasks count for ""). */
 uint32_t taskdb_load(taskdb_t *self, const char *member);
-
-/* Appends a feed record for t's change; its bytes are packed into out for publishing
- * after the commit, and its topic ("task/<grid>/<assignee>") into topic. */
-store_rc_t taskdb_feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
-                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len);
 
 /* The last feed seq (0 when empty). */
 uint64_t taskdb_feed_head(taskdb_t *self);

@@ -91,45 +91,64 @@ static bool as_int(const msgpack_object *o, int64_t *out)
     return false;
 }
 
-static int check_str(const msgpack_object *o, const char *path, int64_t min, int64_t max,
+/* Where a rule applies, as "body.approved_by[1]": formatted only when a rule is broken,
+ * because building the name of every field checked is a good part of validating it. */
+typedef struct {
+    const char *prefix, *name;
+    int64_t index; /* array item, or -1 */
+} path_t;
+
+static const char *path_text(const path_t *p, char *buf)
+{
+    if (p->index < 0)
+        snprintf(buf, 96, "%s%s", p->prefix, p->name);
+    else
+        snprintf(buf, 96, "%s%s[%lld]", p->prefix, p->name, (long long)p->index);
+    return buf;
+}
+
+#define PT(p) path_text((p), (char[96]){0})
+#define ENVELOPE(name) (&(const path_t){"", name, -1})
+
+static int check_str(const msgpack_object *o, const path_t *path, int64_t min, int64_t max,
                      gb_error_t *err)
 {
     if (o->type != MSGPACK_OBJECT_STR)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be a string", path);
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be a string", PT(path));
     if ((int64_t)o->via.str.size < min || (int64_t)o->via.str.size > max)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be %lld to %lld bytes (got %u)", path,
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be %lld to %lld bytes (got %u)", PT(path),
                             (long long)min, (long long)max, o->via.str.size);
     if (!event_utf8_valid(o->via.str.ptr, o->via.str.size))
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be valid UTF-8", path);
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be valid UTF-8", PT(path));
     return 0;
 }
 
-static int check_id(const msgpack_object *o, const char *path, int64_t max, gb_error_t *err)
+static int check_id(const msgpack_object *o, const path_t *path, int64_t max, gb_error_t *err)
 {
     if (o->type != MSGPACK_OBJECT_STR)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be a string", path);
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be a string", PT(path));
     if (!event_id_valid(o->via.str.ptr, o->via.str.size, (size_t)max))
         return gb_error_set(err, GB_E_SCHEMA, "%s: must be 1 to %lld characters of [A-Za-z0-9._:-]",
-                            path, (long long)max);
+                            PT(path), (long long)max);
     return 0;
 }
 
-static int check_int(const msgpack_object *o, const char *path, int64_t min, int64_t max,
+static int check_int(const msgpack_object *o, const path_t *path, int64_t min, int64_t max,
                      gb_error_t *err)
 {
     int64_t v;
     if (!as_int(o, &v))
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer", path);
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer", PT(path));
     if (v < min)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer >= %lld", path,
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer >= %lld", PT(path),
                             (long long)min);
     if (v > max)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer <= %lld", path,
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an integer <= %lld", PT(path),
                             (long long)max);
     return 0;
 }
 
-static int check_enum(const msgpack_object *o, const char *path, const char *const *values,
+static int check_enum(const msgpack_object *o, const path_t *path, const char *const *values,
                       gb_error_t *err)
 {
     if (o->type == MSGPACK_OBJECT_STR)
@@ -140,23 +159,22 @@ static int check_enum(const msgpack_object *o, const char *path, const char *con
     size_t used = 0;
     for (const char *const *v = values; *v && used < sizeof list; v++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", v == values ? "" : ", ", *v);
-    return gb_error_set(err, GB_E_SCHEMA, "%s: must be one of %s", path, list);
+    return gb_error_set(err, GB_E_SCHEMA, "%s: must be one of %s", PT(path), list);
 }
 
-static int check_array(const msgpack_object *o, const char *path, const schema_field_t *f,
+static int check_array(const msgpack_object *o, const path_t *path, const schema_field_t *f,
                        gb_error_t *err)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an array", path);
+        return gb_error_set(err, GB_E_SCHEMA, "%s: must be an array", PT(path));
     if ((int64_t)o->via.array.size > f->max)
-        return gb_error_set(err, GB_E_SCHEMA, "%s: at most %lld items (got %u)", path,
+        return gb_error_set(err, GB_E_SCHEMA, "%s: at most %lld items (got %u)", PT(path),
                             (long long)f->max, o->via.array.size);
     for (uint32_t i = 0; i < o->via.array.size; i++) {
-        char item[96];
-        snprintf(item, sizeof item, "%s[%u]", path, i);
+        path_t item = {path->prefix, path->name, (int64_t)i};
         int rc = f->kind == SCHEMA_ID_ARRAY
-                     ? check_id(&o->via.array.ptr[i], item, f->item_max, err)
-                     : check_str(&o->via.array.ptr[i], item, 1, f->item_max, err);
+                     ? check_id(&o->via.array.ptr[i], &item, f->item_max, err)
+                     : check_str(&o->via.array.ptr[i], &item, 1, f->item_max, err);
         if (rc < 0)
             return -1;
     }
@@ -165,8 +183,7 @@ static int check_array(const msgpack_object *o, const char *path, const schema_f
 
 static int check_field(const msgpack_object *o, const schema_field_t *f, gb_error_t *err)
 {
-    char path[80];
-    snprintf(path, sizeof path, "body.%s", f->name);
+    const path_t body_field = {"body.", f->name, -1}, *path = &body_field;
     switch (f->kind) {
     case SCHEMA_STR:
         return check_str(o, path, f->min, f->max, err);
@@ -177,7 +194,7 @@ static int check_field(const msgpack_object *o, const schema_field_t *f, gb_erro
         return check_int(o, path, f->min, f->max, err);
     case SCHEMA_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN)
-            return gb_error_set(err, GB_E_SCHEMA, "%s: must be true or false", path);
+            return gb_error_set(err, GB_E_SCHEMA, "%s: must be true or false", PT(path));
         return 0;
     case SCHEMA_ENUM:
         return check_enum(o, path, f->values, err);
@@ -185,7 +202,7 @@ static int check_field(const msgpack_object *o, const schema_field_t *f, gb_erro
     case SCHEMA_ID_ARRAY:
         return check_array(o, path, f, err);
     }
-    return gb_error_set(err, GB_E_SCHEMA, "%s: unsupported rule", path);
+    return gb_error_set(err, GB_E_SCHEMA, "%s: unsupported rule", PT(path));
 }
 
 /* Every key of map must be a string, and unique: a duplicate would let two readers see
@@ -296,23 +313,23 @@ static int check_envelope(const msgpack_object *obj, gb_event_t *ev, gb_error_t 
                          *place = event_map_get(obj, "place");
     if (!id)
         return gb_error_set(err, GB_E_SCHEMA, "id: required");
-    if (check_id(id, "id", SCHEMA_ID_MAX, err) < 0)
+    if (check_id(id, ENVELOPE("id"), SCHEMA_ID_MAX, err) < 0)
         return -1;
     ev->id = view(id); /* from here on a refusal can name the event */
     if (!at)
         return gb_error_set(err, GB_E_SCHEMA, "at: required");
-    if (check_int(at, "at", SCHEMA_TIME_MIN, SCHEMA_TIME_MAX, err) < 0)
+    if (check_int(at, ENVELOPE("at"), SCHEMA_TIME_MIN, SCHEMA_TIME_MAX, err) < 0)
         return -1;
     as_int(at, &ev->at);
     if (!by)
         return gb_error_set(err, GB_E_SCHEMA, "by: required");
-    if (check_id(by, "by", SCHEMA_MEMBER_MAX, err) < 0)
+    if (check_id(by, ENVELOPE("by"), SCHEMA_MEMBER_MAX, err) < 0)
         return -1;
     if (!grid && ev->type->grid_required)
         return gb_error_set(err, GB_E_SCHEMA, "grid: required for %s", ev->type->name);
-    if (grid && check_id(grid, "grid", SCHEMA_GRID_MAX, err) < 0)
+    if (grid && check_id(grid, ENVELOPE("grid"), SCHEMA_GRID_MAX, err) < 0)
         return -1;
-    if (place && check_str(place, "place", 0, SCHEMA_PLACE_MAX, err) < 0)
+    if (place && check_str(place, ENVELOPE("place"), 0, SCHEMA_PLACE_MAX, err) < 0)
         return -1;
     ev->by = view(by), ev->grid = view(grid), ev->place = view(place);
     return 0;
@@ -371,6 +388,23 @@ static int kv_cmp(const void *a, const void *b)
     return ka->via.str.size < kb->via.str.size ? -1 : ka->via.str.size > kb->via.str.size;
 }
 
+/* Events have a handful of keys, mostly already in order: insertion sort beats qsort's
+ * set-up there; large maps (rare, bounded by the frame size) take qsort. */
+static void sort_keys(msgpack_object_kv *kv, uint32_t n)
+{
+    if (n > 16) {
+        qsort(kv, n, sizeof *kv, kv_cmp);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        msgpack_object_kv x = kv[i];
+        uint32_t j = i;
+        for (; j > 0 && kv_cmp(&kv[j - 1], &x) > 0; j--)
+            kv[j] = kv[j - 1];
+        kv[j] = x;
+    }
+}
+
 static int pack_canonical(msgpack_packer *pk, const msgpack_object *obj, int depth)
 {
     if (depth > CANON_DEPTH_MAX)
@@ -391,7 +425,7 @@ static int pack_canonical(msgpack_packer *pk, const msgpack_object *obj, int dep
     if (!kv)
         return -1;
     memcpy(kv, obj->via.map.ptr, n * sizeof *kv);
-    qsort(kv, n, sizeof *kv, kv_cmp);
+    sort_keys(kv, n);
     msgpack_pack_map(pk, n);
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {

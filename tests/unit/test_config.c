@@ -112,7 +112,7 @@ Test(config, defaults)
     cr_assert_eq(cfg->limits.max_message, 65536);
     cr_assert_eq(cfg->limits.max_frame, 1048576);
     cr_assert_eq(cfg->limits.batch_max, 4096);
-    cr_assert_eq(cfg->limits.read_budget, 256);
+    cr_assert_eq(cfg->limits.read_budget, 1024);
     cr_assert_str_eq(cfg->log.level, "info");
     cr_assert_eq(cfg->testing.allow_clock, false);
     cr_assert_eq(cfg->security.enabled, false);
