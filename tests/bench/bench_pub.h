@@ -10,7 +10,9 @@
  * publishers are paced to that offered load, and latency counts from the moment each
  * event was due, not from when it left: a stall that delays sends shows up in the figure
  * (no coordinated omission). Waiting uses ZMQ_FD with ppoll, so pacing is to the
- * microsecond, not to zmq_poll's millisecond. Every wait has a hang guard.
+ * microsecond, not to zmq_poll's millisecond. Every wait has a hang guard. Given the
+ * daemon's tasks endpoint, a subscriber (bench_feed.h) also times publish -> task
+ * delivered for the events that open a task.
  */
 #ifndef GB_BENCH_PUB_H
 #define GB_BENCH_PUB_H
@@ -22,6 +24,7 @@
 
 #include "bench.h"
 #include "bench_events.h"
+#include "bench_feed.h"
 #include "wire.h"
 
 /* No ack for this long fails the run instead of hanging it. */
@@ -30,11 +33,12 @@
 
 typedef struct {
     const char *endpoint;
-    uint32_t npub;   /* publishers */
-    uint32_t window; /* requests in flight per publisher */
-    uint64_t events; /* in all, split evenly between the publishers */
-    double rate;     /* offered events/s in all; 0 = flat out */
-    unsigned tag;    /* run number inside the event ids */
+    uint32_t npub;         /* publishers */
+    uint32_t window;       /* requests in flight per publisher */
+    uint64_t events;       /* in all, split evenly between the publishers */
+    double rate;           /* offered events/s in all; 0 = flat out */
+    unsigned tag;          /* run number inside the event ids */
+    const char *task_feed; /* the daemon's tasks endpoint to time task delivery; NULL: not */
 } bench_load_t;
 
 typedef struct {
@@ -44,6 +48,12 @@ typedef struct {
                            else the process runs, such as a ceiling's server thread) */
     bool failed;
     char why[160]; /* the first failure or nack */
+    /* With a task feed: tasks opened by this run's events as the feed showed them, their
+     * publish -> delivered latency, and feed records lost (seq gaps). */
+    bool feed_live;
+    uint64_t tasks, feed_gaps;
+    double task_p50_ms, task_p99_ms, task_p999_ms;
+    char feed_why[128];
 } bench_result_t;
 
 typedef struct {
@@ -217,6 +227,72 @@ static inline void *bench_pub_main(void *arg)
     return NULL;
 }
 
+typedef struct {
+    bench_feed_t feed;
+    void *ctx;
+    pthread_barrier_t *start;
+} bench_feed_arg_t;
+
+static inline void *bench_feed_main(void *arg)
+{
+    bench_feed_arg_t *a = arg;
+    wire_decoder_t *dec = wire_decoder_new();
+    void *sock = bench_feed_open(a->ctx, a->feed.endpoint);
+    bool live = sock && dec && bench_feed_wait_live(&a->feed, sock, dec) == 0;
+    pthread_barrier_wait(a->start);
+    if (live)
+        bench_feed_loop(&a->feed, sock, dec);
+    else
+        a->feed.failed = true;
+    if (sock)
+        zmq_close(sock);
+    wire_decoder_destroy(&dec);
+    return NULL;
+}
+
+/* Sets up the feed's per-event stamps: 0, or -1 out of memory. */
+static inline int bench_feed_alloc(bench_feed_arg_t *a, const bench_load_t *load,
+                                   const bench_pub_t *pubs, uint64_t *events)
+{
+    a->feed.endpoint = load->task_feed, a->feed.tag = load->tag, a->feed.npub = load->npub;
+    a->feed.events = events;
+    atomic_init(&a->feed.publishers_done, false);
+    a->feed.seen_ns = calloc(load->npub, sizeof *a->feed.seen_ns);
+    for (uint32_t i = 0; a->feed.seen_ns && i < load->npub; i++) {
+        events[i] = pubs[i].events;
+        if (!(a->feed.seen_ns[i] = calloc(events[i] ? events[i] : 1, sizeof(uint64_t))))
+            return -1;
+    }
+    return a->feed.seen_ns ? 0 : -1;
+}
+
+static inline void bench_feed_free(bench_feed_arg_t *a, uint32_t npub)
+{
+    for (uint32_t i = 0; a->feed.seen_ns && i < npub; i++)
+        free(a->feed.seen_ns[i]);
+    free(a->feed.seen_ns);
+}
+
+/* Publish -> task delivered, from when each event was due to when its task arrived. */
+static inline void bench_feed_collect(const bench_feed_arg_t *a, const bench_pub_t *pubs,
+                                      uint32_t npub, bench_result_t *r)
+{
+    const bench_feed_t *f = &a->feed;
+    uint64_t *lat = malloc((f->opened ? f->opened : 1) * sizeof *lat), n = 0;
+    r->feed_live = !f->failed, r->tasks = f->opened, r->feed_gaps = f->gaps;
+    snprintf(r->feed_why, sizeof r->feed_why, "%s", f->why);
+    for (uint32_t p = 0; lat && p < npub; p++)
+        for (uint64_t i = 0; i < pubs[p].events; i++)
+            if (f->seen_ns[p][i] && n < f->opened)
+                lat[n++] = (f->seen_ns[p][i] - pubs[p].due_ns[i]) / 1000;
+    if (lat && n) {
+        qsort(lat, n, sizeof *lat, bench_cmp_u64);
+        r->task_p50_ms = bench_pct_ms(lat, n, 0.5), r->task_p99_ms = bench_pct_ms(lat, n, 0.99);
+        r->task_p999_ms = bench_pct_ms(lat, n, 0.999);
+    }
+    free(lat);
+}
+
 /* Fills r's totals and percentiles from the publishers' records. */
 static inline void bench_pub_collect(bench_pub_t *pubs, uint32_t npub, bench_result_t *r)
 {
@@ -239,12 +315,11 @@ static inline void bench_pub_collect(bench_pub_t *pubs, uint32_t npub, bench_res
     free(all);
 }
 
-static inline int bench_pub_alloc(bench_pub_t *pubs, const bench_load_t *load,
-                                  pthread_barrier_t *start)
+static inline int bench_pub_alloc(bench_pub_t *pubs, const bench_load_t *load)
 {
     for (uint32_t i = 0; i < load->npub; i++) {
         bench_pub_t *p = &pubs[i];
-        p->load = load, p->index = i, p->start = start;
+        p->load = load, p->index = i;
         p->events = load->events / load->npub + (i < load->events % load->npub);
         p->due_ns = calloc(p->events ? p->events : 1, sizeof *p->due_ns);
         p->lat_us = calloc(p->events ? p->events : 1, sizeof *p->lat_us);
@@ -269,24 +344,23 @@ static inline double bench_self_cpu(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* Runs the load to the end (or the first failure); 0 when every event was acked. */
-static inline int bench_publish(const bench_load_t *load, bench_result_t *r)
+/* Starts the publishers (and the feed subscriber, when feed is set), lets them go together,
+ * waits for them: the run's seconds and CPU into r. */
+static inline void bench_run_threads(const bench_load_t *load, bench_pub_t *pubs,
+                                     bench_pub_arg_t *args, pthread_t *th, void *ctx,
+                                     bench_feed_arg_t *feed, bench_result_t *r)
 {
-    *r = (bench_result_t){.events = load->events};
-    bench_pub_t *pubs = calloc(load->npub, sizeof *pubs);
-    bench_pub_arg_t *args = calloc(load->npub, sizeof *args);
-    pthread_t *th = calloc(load->npub, sizeof *th);
     pthread_barrier_t start;
-    void *ctx = zmq_ctx_new();
-    if (!pubs || !args || !th || !ctx || bench_pub_alloc(pubs, load, &start) < 0) {
-        snprintf(r->why, sizeof r->why, "out of memory");
-        r->failed = true;
-        goto out;
-    }
-    pthread_barrier_init(&start, NULL, load->npub + 1);
+    pthread_t feed_th;
+    pthread_barrier_init(&start, NULL, load->npub + 1 + (feed != NULL));
     for (uint32_t i = 0; i < load->npub; i++) {
+        pubs[i].start = &start;
         args[i] = (bench_pub_arg_t){&pubs[i], ctx};
         pthread_create(&th[i], NULL, bench_pub_main, &args[i]);
+    }
+    if (feed) {
+        feed->ctx = ctx, feed->start = &start;
+        pthread_create(&feed_th, NULL, bench_feed_main, feed);
     }
     pthread_barrier_wait(&start);
     uint64_t t0 = bench_now_ns();
@@ -295,14 +369,40 @@ static inline int bench_publish(const bench_load_t *load, bench_result_t *r)
         pthread_join(th[i], NULL);
     r->seconds = (double)(bench_now_ns() - t0) / 1e9;
     r->cpu_seconds = bench_self_cpu() - cpu0;
+    if (feed) {
+        atomic_store(&feed->feed.publishers_done, true);
+        pthread_join(feed_th, NULL);
+    }
     pthread_barrier_destroy(&start);
+}
+
+/* Runs the load to the end (or the first failure); 0 when every event was acked. */
+static inline int bench_publish(const bench_load_t *load, bench_result_t *r)
+{
+    *r = (bench_result_t){.events = load->events};
+    bench_pub_t *pubs = calloc(load->npub, sizeof *pubs);
+    bench_pub_arg_t *args = calloc(load->npub, sizeof *args);
+    pthread_t *th = calloc(load->npub, sizeof *th);
+    uint64_t *feed_events = calloc(load->npub, sizeof *feed_events);
+    bench_feed_arg_t feed = {0};
+    void *ctx = zmq_ctx_new();
+    if (!pubs || !args || !th || !feed_events || !ctx || bench_pub_alloc(pubs, load) < 0 ||
+        (load->task_feed && bench_feed_alloc(&feed, load, pubs, feed_events) < 0)) {
+        snprintf(r->why, sizeof r->why, "out of memory");
+        r->failed = true;
+        goto out;
+    }
+    bench_run_threads(load, pubs, args, th, ctx, load->task_feed ? &feed : NULL, r);
     bench_pub_collect(pubs, load->npub, r);
+    if (load->task_feed)
+        bench_feed_collect(&feed, pubs, load->npub, r);
 out:
     if (ctx)
         zmq_ctx_term(ctx);
+    bench_feed_free(&feed, load->npub);
     if (pubs)
         bench_pub_free(pubs, load->npub);
-    free(args), free(th);
+    free(args), free(th), free(feed_events);
     return r->failed || r->nacked || r->acked != r->events ? -1 : 0;
 }
 
