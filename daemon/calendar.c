@@ -452,19 +452,18 @@ void calendar_destroy(calendar_t **self_p)
 /* ---- loading ---- */
 
 typedef struct {
+    yamlutil_ctx_t cx; /* no label: messages name the key themselves ("calendar.weekends") */
     calendar_t *cal;
-    const char *file;
-    char *err;
-    size_t errlen;
     char prev[64]; /* the previous work_hours interval, for overlap messages */
     size_t ndays;  /* holiday and workday days so far */
 } loader_t;
 
-#define FAIL(ld, node, ...) yamlutil_fail((ld)->file, (node), (ld)->err, (ld)->errlen, __VA_ARGS__)
+#define FAIL(ld, node, ...) yamlutil_error(&(ld)->cx, (node), __VA_ARGS__)
+
+/* An unknown key is quoted up to this many bytes: the calendar's messages stay as they were. */
+#define QUOTE_MAX 63
 
 enum { K_TIMEZONE, K_UTC_OFFSET, K_WORK_HOURS, K_WEEKENDS, K_HOLIDAYS, K_WORKDAYS, NKEYS };
-static const char *const keys[NKEYS] = {"timezone", "utc_offset", "work_hours",
-                                        "weekends", "holidays",   "workdays"};
 
 /* Known zones: only those with one offset all year (no daylight saving), so that a fixed
  * offset is exact. Asia/Chongqing and Asia/Harbin are old names of Asia/Shanghai. */
@@ -498,7 +497,7 @@ static int each_item(loader_t *ld, struct fy_node *list, const char *what,
 {
     if (!list || yamlutil_is_null(list))
         return 0;
-    if (fy_node_is_alias(list) || !fy_node_is_sequence(list))
+    if (!yamlutil_is_sequence(list))
         return FAIL(ld, list, "%s: expected a list, got %s", what, yamlutil_kind(list));
     void *iter = NULL;
     struct fy_node *item;
@@ -506,32 +505,6 @@ static int each_item(loader_t *ld, struct fy_node *list, const char *what,
     while ((item = fy_node_sequence_iterate(list, &iter)) != NULL)
         if (scalar(ld, item, what, text, sizeof text) < 0 || fn(ld, item, what, text) < 0)
             return -1;
-    return 0;
-}
-
-/* Fills values[] from the mapping; an unknown key is an error (with a "did you mean"). */
-static int get_keys(loader_t *ld, struct fy_node *map, struct fy_node **values)
-{
-    if (fy_node_is_alias(map) || !fy_node_is_mapping(map))
-        return FAIL(ld, map, "calendar: expected a mapping, got %s", yamlutil_kind(map));
-    void *iter = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        size_t len, i;
-        const char *text = yamlutil_scalar(key, &len);
-        for (i = 0; text && i < NKEYS; i++)
-            if (strlen(keys[i]) == len && memcmp(keys[i], text, len) == 0)
-                break;
-        if (!text || i == NKEYS) {
-            char name[64];
-            snprintf(name, sizeof name, "%.*s", text ? (int)len : 0, text ? text : "");
-            const char *hint = yamlutil_suggest(name, keys, NKEYS, sizeof keys[0]);
-            return FAIL(ld, key, "calendar: unknown key '%s'%s%s%s", name,
-                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-        }
-        values[i] = fy_node_pair_value(pair);
-    }
     return 0;
 }
 
@@ -746,19 +719,20 @@ static int add_workday(loader_t *ld, struct fy_node *item, const char *what, con
 
 static int load(loader_t *ld, struct fy_node *node)
 {
-    struct fy_node *v[NKEYS] = {0};
-    if (get_keys(ld, node, v) < 0)
+    yamlutil_field_t f[NKEYS] = {{"timezone"}, {"utc_offset"}, {"work_hours"}, /* K_ order */
+                                 {"weekends"}, {"holidays"},   {"workdays"}};
+    if (yamlutil_get_fields(&ld->cx, node, "calendar", f, NKEYS) < 0)
         return -1;
-    if (v[K_TIMEZONE] && v[K_UTC_OFFSET])
-        return FAIL(ld, v[K_UTC_OFFSET], "calendar: give timezone or utc_offset, not both");
-    if ((v[K_TIMEZONE] && load_timezone(ld, v[K_TIMEZONE]) < 0) ||
-        (v[K_UTC_OFFSET] && load_utc_offset(ld, v[K_UTC_OFFSET]) < 0) ||
-        (v[K_WORK_HOURS] && load_work_hours(ld, v[K_WORK_HOURS]) < 0) ||
-        (v[K_WEEKENDS] && load_weekends(ld, v[K_WEEKENDS]) < 0) ||
-        each_item(ld, v[K_HOLIDAYS], "calendar.holidays", add_holiday) < 0)
+    if (f[K_TIMEZONE].node && f[K_UTC_OFFSET].node)
+        return FAIL(ld, f[K_UTC_OFFSET].node, "calendar: give timezone or utc_offset, not both");
+    if ((f[K_TIMEZONE].node && load_timezone(ld, f[K_TIMEZONE].node) < 0) ||
+        (f[K_UTC_OFFSET].node && load_utc_offset(ld, f[K_UTC_OFFSET].node) < 0) ||
+        (f[K_WORK_HOURS].node && load_work_hours(ld, f[K_WORK_HOURS].node) < 0) ||
+        (f[K_WEEKENDS].node && load_weekends(ld, f[K_WEEKENDS].node) < 0) ||
+        each_item(ld, f[K_HOLIDAYS].node, "calendar.holidays", add_holiday) < 0)
         return -1;
     dayset_sort(&ld->cal->holidays); /* add_workday looks holidays up */
-    if (each_item(ld, v[K_WORKDAYS], "calendar.workdays", add_workday) < 0)
+    if (each_item(ld, f[K_WORKDAYS].node, "calendar.workdays", add_workday) < 0)
         return -1;
     dayset_sort(&ld->cal->workdays);
     finish(ld->cal);
@@ -767,7 +741,8 @@ static int load(loader_t *ld, struct fy_node *node)
 
 calendar_t *calendar_load(struct fy_node *node, const char *file, char *err, size_t errlen)
 {
-    loader_t ld = {.cal = calendar_new_default(), .file = file, .err = err, .errlen = errlen};
+    loader_t ld = {.cx = {.path = file, .err = err, .errlen = errlen, .quote_max = QUOTE_MAX},
+                   .cal = calendar_new_default()};
     if (!ld.cal) {
         snprintf(err, errlen, "%s: out of memory", file);
         return NULL;

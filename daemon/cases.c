@@ -22,6 +22,8 @@ struct cases {
     task_t *old, *cur;   /* scratch: a task before and after a change */
     msgpack_sbuffer rec; /* scratch: one feed record */
     cases_stats_t stats;
+    cases_overdue_fn on_overdue; /* the alert loop, or NULL */
+    void *on_overdue_arg;
 };
 
 typedef enum { WHO_ASSIGNEE, WHO_VERIFIER } who_t;
@@ -70,6 +72,11 @@ void cases_destroy(cases_t **self_p)
     msgpack_sbuffer_destroy(&self->rec);
     free(self);
     *self_p = NULL;
+}
+
+void cases_on_overdue(cases_t *self, cases_overdue_fn fn, void *arg)
+{
+    self->on_overdue = fn, self->on_overdue_arg = arg;
 }
 
 void cases_set_community(cases_t *self, const community_t *community)
@@ -167,8 +174,7 @@ int cases_open(cases_t *self, const gb_event_t *ev, uint64_t seq, int64_t now)
     set_text(t->category, sizeof t->category, body_str(ev, "category"));
     t->created_at = now;
     int64_t complete = community_complete_within(self->community, r);
-    t->complete_by =
-        complete ? calendar_add_work(community_calendar(self->community), now, complete) : 0;
+    t->complete_by = complete ? calendar_add_work(community_calendar(self->community), now, complete) : 0;
     char by[TASK_MEMBER_MAX];
     set_text(by, sizeof by, ev->by);
     task_add_step(t, now, by, "created", r->name, strlen(r->name));
@@ -220,11 +226,10 @@ static int check_step(cases_t *self, const step_rule_t *rule, const gb_event_t *
         return gb_error_set(err, GB_E_FORBIDDEN, "by: '%.*s' is not the assignee of %s (%s)",
                             (int)ev->by.len, ev->by.ptr, id, t->assignee[0] ? t->assignee : "none");
     if (rule->who == WHO_VERIFIER && !may_verify(community_directory(self->community), ev->by, t))
-        return gb_error_set(
-            err, GB_E_FORBIDDEN,
-            "by: '%.*s' may not verify %s (the grid leader or cadre of its grid, the "
-            "convener or the discipline secretary may)",
-            (int)ev->by.len, ev->by.ptr, id);
+        return gb_error_set(err, GB_E_FORBIDDEN,
+                            "by: '%.*s' may not verify %s (the grid leader or cadre of its grid, the "
+                            "convener or the discipline secretary may)",
+                            (int)ev->by.len, ev->by.ptr, id);
     if (!(rule->from & BIT(t->status)))
         return gb_error_set(err, GB_E_STATE, "type: %s is not a step from %s (task %s)",
                             ev->type->name, task_status_name(t->status), id);
@@ -312,7 +317,10 @@ static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind)
     const char *step = kind == DEADLINE_ACCEPT ? "overdue_accept" : "overdue_complete";
     task_add_step(t, now, DAEMON_ACTOR, step, t->assignee, strlen(t->assignee));
     self->stats.overdue++;
-    return commit_change(self, self->old, t, step, DAEMON_ACTOR, now);
+    if (commit_change(self, self->old, t, step, DAEMON_ACTOR, now) < 0)
+        return -1;
+    /* Same transaction: the missed deadline and its alert commit together. */
+    return self->on_overdue ? self->on_overdue(self->on_overdue_arg, t, step, now) : 0;
 }
 
 int cases_take_deadlines(cases_t *self, int64_t now)

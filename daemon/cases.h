@@ -33,6 +33,11 @@ typedef struct {
 cases_t *cases_new(taskdb_t *db, feed_t *feed, const community_t *community);
 void cases_destroy(cases_t **self_p);
 
+/* Called for every task marked overdue, inside the batch (the alert loop's task_deadline
+ * rules); step is "overdue_accept" or "overdue_complete". -1 aborts the batch. */
+typedef int (*cases_overdue_fn)(void *arg, const task_t *t, const char *step, int64_t now);
+void cases_on_overdue(cases_t *self, cases_overdue_fn fn, void *arg);
+
 /* The community used from the next event on (reload). */
 void cases_set_community(cases_t *self, const community_t *community);
 

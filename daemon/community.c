@@ -10,6 +10,7 @@ struct community {
     directory_t *directory;
     calendar_t *calendar;
     routes_t *routes;
+    alertcfg_t *alerts;
     int64_t *accept_ms, *complete_ms; /* by route index */
 };
 
@@ -64,6 +65,10 @@ community_t *community_load(const char *path, char *err, size_t errlen)
     c->routes = routes_load(routes, path, c->directory, err, errlen);
     if (!c->routes || convert_deadlines(c, path, err, errlen) < 0)
         goto fail;
+    c->alerts =
+        alertcfg_load(directory_section(c->directory, "alerts"), path, c->directory, err, errlen);
+    if (!c->alerts)
+        goto fail;
     return c;
 fail:
     community_destroy(&c);
@@ -76,6 +81,7 @@ void community_destroy(community_t **self_p)
     if (!c)
         return;
     routes_destroy(&c->routes);
+    alertcfg_destroy(&c->alerts);
     calendar_destroy(&c->calendar);
     directory_destroy(&c->directory);
     free(c->accept_ms);
@@ -97,6 +103,11 @@ const calendar_t *community_calendar(const community_t *self)
 const routes_t *community_routes(const community_t *self)
 {
     return self->routes;
+}
+
+const alertcfg_t *community_alerts(const community_t *self)
+{
+    return self->alerts;
 }
 
 static size_t route_index(const community_t *self, const route_t *r)

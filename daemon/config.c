@@ -13,21 +13,10 @@
 
 #include <errno.h>
 #include <libfyaml.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "yamlutil.h"
-
-/* snprintf into an error buffer, then -1: `return failf(err, errlen, ...)`. */
-__attribute__((format(printf, 3, 4))) static int failf(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 typedef enum {
     KT_STRING, /* free text, e.g. an endpoint */
@@ -132,10 +121,8 @@ static void *field(const config_t *self, const config_key_t *k)
 /* The key named by the first len bytes of name, or NULL. */
 static const config_key_t *key_find(const char *name, size_t len)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
-            return &keys[i];
-    return NULL;
+    size_t i = yamlutil_index(name, len, &keys[0].name, NKEYS, sizeof keys[0]);
+    return i < NKEYS ? &keys[i] : NULL;
 }
 
 /* The first key of the section `name` ("store" -> store.map_size), or NULL if it is none. */
@@ -147,10 +134,10 @@ static const config_key_t *section_first(const char *name, size_t len)
     return NULL;
 }
 
-/* A likely intended name for an unknown one, compared at the same depth: "stor" against
- * sections and top-level keys, "store.map_sise" against full names. Copied into buf; NULL
- * when nothing is close. */
-static const char *key_suggest(const char *name, char *buf, size_t buflen)
+/* " (did you mean 'x'?)" into buf for a likely intended name, compared at the same depth:
+ * "stor" against sections and top-level keys, "store.map_sise" against full names; "" when
+ * nothing is close. */
+static const char *key_hint(const char *name, char *buf, size_t buflen)
 {
     char cand[NKEYS][64];
     const char *ptrs[NKEYS];
@@ -165,11 +152,7 @@ static const char *key_suggest(const char *name, char *buf, size_t buflen)
         snprintf(cand[i], sizeof cand[i], "%.*s", (int)len, keys[i].name);
         ptrs[i] = cand[i];
     }
-    const char *best = yamlutil_suggest(name, ptrs, NKEYS, sizeof ptrs[0]);
-    if (!best)
-        return NULL;
-    snprintf(buf, buflen, "%s", best);
-    return buf;
+    return yamlutil_hint(buf, buflen, name, strlen(name), ptrs, NKEYS, sizeof ptrs[0]);
 }
 
 /* ---- values ---- */
@@ -216,13 +199,14 @@ static int parse_size(const char *s, uint64_t max, value_t *v, char *why, size_t
         shift = size_shift(end);
     }
     if (rc == -2 || (shift >= 0 && n > (max >> shift)))
-        return failf(why, whylen, "size '%s' is too large (at most %llu bytes)", s,
-                     (unsigned long long)max);
+        return yamlutil_errorf(why, whylen, "size '%s' is too large (at most %llu bytes)", s,
+                               (unsigned long long)max);
     if (shift < 0)
-        return failf(why, whylen,
-                     "bad size '%s': expected an integer of bytes with an optional K, M, G, T, "
-                     "KiB, MiB, GiB or TiB suffix (powers of 1024)",
-                     s);
+        return yamlutil_errorf(
+            why, whylen,
+            "bad size '%s': expected an integer of bytes with an optional K, M, G, T, "
+            "KiB, MiB, GiB or TiB suffix (powers of 1024)",
+            s);
     v->u = n << shift;
     return 0;
 }
@@ -232,8 +216,8 @@ static int parse_count(const char *s, value_t *v, char *why, size_t whylen)
     uint64_t n;
     const char *end;
     if (parse_digits(s, &n, &end) < 0 || *end != '\0' || n > UINT32_MAX)
-        return failf(why, whylen, "bad number '%s': expected an integer from 0 to %u", s,
-                     UINT32_MAX);
+        return yamlutil_errorf(why, whylen, "bad number '%s': expected an integer from 0 to %u", s,
+                               UINT32_MAX);
     v->u = n;
     return 0;
 }
@@ -251,7 +235,7 @@ static int parse_bool(const char *s, value_t *v, char *why, size_t whylen)
 static int dup_string(const char *s, value_t *v, char *why, size_t whylen)
 {
     if (!(v->s = strdup(s)))
-        return failf(why, whylen, "out of memory");
+        return yamlutil_errorf(why, whylen, "out of memory");
     return 0;
 }
 
@@ -299,7 +283,7 @@ static int parse_path(const char *s, const char *base, value_t *v, char *why, si
     if (!base || s[0] == '/')
         return dup_string(s, v, why, whylen);
     if (!(v->s = path_join(base, s)))
-        return failf(why, whylen, "out of memory");
+        return yamlutil_errorf(why, whylen, "out of memory");
     return 0;
 }
 
@@ -308,7 +292,7 @@ static int value_parse(const config_key_t *k, const char *s, const char *base, v
                        char *why, size_t whylen)
 {
     if (*s == '\0')
-        return failf(why, whylen, "missing value");
+        return yamlutil_errorf(why, whylen, "missing value");
     switch (k->type) {
     case KT_STRING:
         return dup_string(s, v, why, whylen);
@@ -325,7 +309,7 @@ static int value_parse(const config_key_t *k, const char *s, const char *base, v
     case KT_LEVEL:
         return parse_level(s, v, why, whylen);
     }
-    return failf(why, whylen, "unhandled key type");
+    return yamlutil_errorf(why, whylen, "unhandled key type");
 }
 
 static void value_store(config_t *self, const config_key_t *k, value_t v)
@@ -404,43 +388,38 @@ config_t *config_dup(const config_t *self)
 /* ---- the file ---- */
 
 typedef struct {
-    config_t *cfg;    /* the copy being loaded into */
-    const char *path; /* as given, for messages */
-    char *base;       /* the file's folder, absolute */
-    char *err;
-    size_t errlen;
+    yamlutil_ctx_t cx; /* no label; path as given */
+    config_t *cfg;     /* the copy being loaded into */
+    char *base;        /* the file's folder, absolute */
 } loader_t;
 
 static int load_value(loader_t *ld, const config_key_t *k, struct fy_node *node)
 {
     size_t len;
     if (!yamlutil_scalar(node, &len))
-        return yamlutil_fail(ld->path, node, ld->err, ld->errlen,
-                             "%s: expected a single value, got %s", k->name, yamlutil_kind(node));
+        return yamlutil_error(&ld->cx, node, "%s: expected a single value, got %s", k->name,
+                              yamlutil_kind(node));
     if (yamlutil_is_null(node))
-        return yamlutil_fail(ld->path, node, ld->err, ld->errlen, "%s: missing value", k->name);
+        return yamlutil_error(&ld->cx, node, "%s: missing value", k->name);
     const char *bad;
     char *text = yamlutil_strdup(node, &bad);
     if (!text)
-        return yamlutil_fail(ld->path, node, ld->err, ld->errlen, "%s: %s", k->name, bad);
+        return yamlutil_error(&ld->cx, node, "%s: %s", k->name, bad);
     value_t v;
     char why[256];
     int rc = value_parse(k, text, ld->base, &v, why, sizeof why);
     free(text);
     if (rc < 0)
-        return yamlutil_fail(ld->path, node, ld->err, ld->errlen, "%s: %s", k->name, why);
+        return yamlutil_error(&ld->cx, node, "%s: %s", k->name, why);
     value_store(ld->cfg, k, v);
     return 0;
 }
 
 static int load_unknown(loader_t *ld, struct fy_node *key, const char *name)
 {
-    char buf[64];
-    const char *hint = key_suggest(name, buf, sizeof buf);
-    if (hint)
-        return yamlutil_fail(ld->path, key, ld->err, ld->errlen,
-                             "unknown key '%s' (did you mean '%s'?)", name, hint);
-    return yamlutil_fail(ld->path, key, ld->err, ld->errlen, "unknown key '%s'", name);
+    char buf[96];
+    return yamlutil_error(&ld->cx, key, "unknown key '%s'%s", name,
+                          key_hint(name, buf, sizeof buf));
 }
 
 static int load_mapping(loader_t *ld, struct fy_node *map, const char *prefix);
@@ -450,16 +429,16 @@ static int load_pair(loader_t *ld, struct fy_node *key, struct fy_node *value, c
     size_t len;
     const char *text = yamlutil_scalar(key, &len);
     if (!text)
-        return yamlutil_fail(ld->path, key, ld->err, ld->errlen,
-                             "a key must be a single value, got %s", yamlutil_kind(key));
+        return yamlutil_error(&ld->cx, key, "a key must be a single value, got %s",
+                              yamlutil_kind(key));
     char name[128];
     int n = snprintf(name, sizeof name, "%s%s%.*s", prefix, *prefix ? "." : "", (int)len, text);
     if (n < 0 || (size_t)n >= sizeof name || memchr(text, '\0', len))
-        return yamlutil_fail(ld->path, key, ld->err, ld->errlen, "unknown key");
+        return yamlutil_error(&ld->cx, key, "unknown key");
     /* Dotted names are for --set; in a file one spelling per key keeps duplicates visible. */
     if (memchr(text, '.', len))
-        return yamlutil_fail(ld->path, key, ld->err, ld->errlen,
-                             "unknown key '%s' (in a file, nest sections instead of dots)", name);
+        return yamlutil_error(&ld->cx, key,
+                              "unknown key '%s' (in a file, nest sections instead of dots)", name);
     const config_key_t *k = key_find(name, strlen(name));
     if (k)
         return load_value(ld, k, value);
@@ -470,14 +449,12 @@ static int load_pair(loader_t *ld, struct fy_node *key, struct fy_node *value, c
 
 static int load_mapping(loader_t *ld, struct fy_node *map, const char *prefix)
 {
-    if (fy_node_is_alias(map) || !fy_node_is_mapping(map)) {
+    if (!yamlutil_is_mapping(map)) {
         if (*prefix)
-            return yamlutil_fail(ld->path, map, ld->err, ld->errlen,
-                                 "%s: expected a mapping of keys, got %s", prefix,
-                                 yamlutil_kind(map));
-        return yamlutil_fail(ld->path, map, ld->err, ld->errlen,
-                             "expected a mapping of keys at the top level, got %s",
-                             yamlutil_kind(map));
+            return yamlutil_error(&ld->cx, map, "%s: expected a mapping of keys, got %s", prefix,
+                                  yamlutil_kind(map));
+        return yamlutil_error(&ld->cx, map, "expected a mapping of keys at the top level, got %s",
+                              yamlutil_kind(map));
     }
     void *iter = NULL;
     struct fy_node_pair *pair;
@@ -522,7 +499,7 @@ int config_load_file(config_t *self, const char *path, char *err, size_t errlen)
     yamlutil_t *yaml = yamlutil_load(path, err, errlen);
     if (!yaml)
         return -1;
-    loader_t ld = {.path = path, .err = err, .errlen = errlen};
+    loader_t ld = {.cx = {.path = path, .err = err, .errlen = errlen}};
     char *source = strdup(path);
     ld.base = folder_of(path);
     int rc = -1;
@@ -549,29 +526,25 @@ int config_set(config_t *self, const char *assignment, char *err, size_t errlen)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
-        return failf(err, errlen, "--set %s: expected KEY=VALUE", assignment);
+        return yamlutil_errorf(err, errlen, "--set %s: expected KEY=VALUE", assignment);
     size_t len = (size_t)(eq - assignment);
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)len, assignment);
     const config_key_t *k = key_find(assignment, len);
     if (!k) {
         const config_key_t *first = section_first(assignment, len);
-        char buf[64];
-        const char *hint = first ? NULL : key_suggest(name, buf, sizeof buf);
+        char buf[96];
         if (first)
-            snprintf(err, errlen,
-                     "--set %s: a section, not a key; set its keys one by one, e.g. %s", name,
-                     first->name);
-        else if (hint)
-            snprintf(err, errlen, "--set %s: unknown key (did you mean '%s'?)", name, hint);
-        else
-            snprintf(err, errlen, "--set %s: unknown key", name);
-        return -1;
+            return yamlutil_errorf(
+                err, errlen, "--set %s: a section, not a key; set its keys one by one, e.g. %s",
+                name, first->name);
+        return yamlutil_errorf(err, errlen, "--set %s: unknown key%s", name,
+                               key_hint(name, buf, sizeof buf));
     }
     value_t v;
     char why[256];
     if (value_parse(k, eq + 1, NULL, &v, why, sizeof why) < 0)
-        return failf(err, errlen, "--set %s: %s", k->name, why);
+        return yamlutil_errorf(err, errlen, "--set %s: %s", k->name, why);
     value_store(self, k, v);
     return 0;
 }
@@ -608,14 +581,14 @@ static int check_zmq_endpoints(const config_t *self, char *err, size_t errlen)
                           self->endpoints.alerts};
     for (size_t i = 0; i < 4; i++) {
         if (!vals[i] || !strstr(vals[i], "://"))
-            return failf(err, errlen,
-                         "endpoints.%s: '%s' is not a ZeroMQ endpoint "
-                         "(TRANSPORT://ADDRESS, e.g. tcp://127.0.0.1:7401)",
-                         names[i], vals[i] ? vals[i] : "");
+            return yamlutil_errorf(err, errlen,
+                                   "endpoints.%s: '%s' is not a ZeroMQ endpoint "
+                                   "(TRANSPORT://ADDRESS, e.g. tcp://127.0.0.1:7401)",
+                                   names[i], vals[i] ? vals[i] : "");
         for (size_t j = 0; j < i && !ephemeral_port(vals[i]); j++)
             if (strcmp(vals[i], vals[j]) == 0)
-                return failf(err, errlen, "endpoints.%s and endpoints.%s are both '%s'", names[j],
-                             names[i], vals[i]);
+                return yamlutil_errorf(err, errlen, "endpoints.%s and endpoints.%s are both '%s'",
+                                       names[j], names[i], vals[i]);
     }
     return 0;
 }
@@ -626,8 +599,9 @@ static int check_http(const char *http, char *err, size_t errlen)
     uint64_t port = 0;
     const char *end = NULL;
     if (!colon || colon == http || parse_digits(colon + 1, &port, &end) < 0 || *end || port > 65535)
-        return failf(err, errlen, "endpoints.http: '%s' is not HOST:PORT (e.g. 127.0.0.1:7480)",
-                     http ? http : "");
+        return yamlutil_errorf(err, errlen,
+                               "endpoints.http: '%s' is not HOST:PORT (e.g. 127.0.0.1:7480)",
+                               http ? http : "");
     return 0;
 }
 
@@ -635,15 +609,16 @@ static int check_store(const config_t *self, char *err, size_t errlen)
 {
     char a[32], b[32];
     if (self->store.map_size < MAP_SIZE_MIN)
-        return failf(err, errlen, "store.map_size (%s) is below the minimum of %s",
-                     size_text(self->store.map_size, a, sizeof a),
-                     size_text(MAP_SIZE_MIN, b, sizeof b));
+        return yamlutil_errorf(err, errlen, "store.map_size (%s) is below the minimum of %s",
+                               size_text(self->store.map_size, a, sizeof a),
+                               size_text(MAP_SIZE_MIN, b, sizeof b));
     if (self->store.map_size > self->store.map_size_max)
-        return failf(err, errlen, "store.map_size (%s) is larger than store.map_size_max (%s)",
-                     size_text(self->store.map_size, a, sizeof a),
-                     size_text(self->store.map_size_max, b, sizeof b));
+        return yamlutil_errorf(err, errlen,
+                               "store.map_size (%s) is larger than store.map_size_max (%s)",
+                               size_text(self->store.map_size, a, sizeof a),
+                               size_text(self->store.map_size_max, b, sizeof b));
     if (self->store.dead_letter_max < 1)
-        return failf(err, errlen, "store.dead_letter_max must be at least 1");
+        return yamlutil_errorf(err, errlen, "store.dead_letter_max must be at least 1");
     return 0;
 }
 
@@ -654,11 +629,12 @@ static int check_heartbeat(const config_t *self, char *err, size_t errlen)
 {
     uint32_t ivl = self->limits.heartbeat_ivl_ms, timeout = self->limits.heartbeat_timeout_ms;
     if (ivl > HEARTBEAT_MS_MAX || timeout > HEARTBEAT_MS_MAX)
-        return failf(err, errlen, "limits.heartbeat_*_ms: at most %u (one hour)", HEARTBEAT_MS_MAX);
+        return yamlutil_errorf(err, errlen, "limits.heartbeat_*_ms: at most %u (one hour)",
+                               HEARTBEAT_MS_MAX);
     if (ivl && timeout < ivl)
-        return failf(err, errlen,
-                     "limits.heartbeat_timeout_ms (%u) is below limits.heartbeat_ivl_ms (%u)",
-                     timeout, ivl);
+        return yamlutil_errorf(
+            err, errlen, "limits.heartbeat_timeout_ms (%u) is below limits.heartbeat_ivl_ms (%u)",
+            timeout, ivl);
     return 0;
 }
 
@@ -666,18 +642,19 @@ static int check_limits(const config_t *self, char *err, size_t errlen)
 {
     char a[32], b[32];
     if (self->limits.max_message < MAX_MESSAGE_MIN)
-        return failf(err, errlen, "limits.max_message (%u) is below the minimum of %u",
-                     self->limits.max_message, MAX_MESSAGE_MIN);
+        return yamlutil_errorf(err, errlen, "limits.max_message (%u) is below the minimum of %u",
+                               self->limits.max_message, MAX_MESSAGE_MIN);
     if (self->limits.max_message > self->limits.max_frame)
-        return failf(err, errlen, "limits.max_message (%s) is larger than limits.max_frame (%s)",
-                     size_text(self->limits.max_message, a, sizeof a),
-                     size_text(self->limits.max_frame, b, sizeof b));
+        return yamlutil_errorf(err, errlen,
+                               "limits.max_message (%s) is larger than limits.max_frame (%s)",
+                               size_text(self->limits.max_message, a, sizeof a),
+                               size_text(self->limits.max_frame, b, sizeof b));
     if (self->limits.batch_max < 1)
-        return failf(err, errlen, "limits.batch_max must be at least 1");
+        return yamlutil_errorf(err, errlen, "limits.batch_max must be at least 1");
     if (self->limits.read_budget < 1)
-        return failf(err, errlen, "limits.read_budget must be at least 1");
+        return yamlutil_errorf(err, errlen, "limits.read_budget must be at least 1");
     if (self->limits.inflight_max < 1)
-        return failf(err, errlen, "limits.inflight_max must be at least 1");
+        return yamlutil_errorf(err, errlen, "limits.inflight_max must be at least 1");
     return check_heartbeat(self, err, errlen);
 }
 
@@ -686,12 +663,12 @@ static int check_strings(const config_t *self, char *err, size_t errlen)
     for (size_t i = 0; i < NKEYS; i++) {
         const char *s = key_is_string(&keys[i]) ? *(char **)field(self, &keys[i]) : "x";
         if (!s || !*s)
-            return failf(err, errlen, "%s: missing value", keys[i].name);
+            return yamlutil_errorf(err, errlen, "%s: missing value", keys[i].name);
     }
     value_t v;
     char why[128];
     if (parse_level(self->log.level, &v, why, sizeof why) < 0)
-        return failf(err, errlen, "log.level: %s", why);
+        return yamlutil_errorf(err, errlen, "log.level: %s", why);
     free(v.s);
     return 0;
 }

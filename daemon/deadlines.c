@@ -16,7 +16,7 @@ struct deadlines {
     store_t *store;
     taskdb_t *db;
     cases_t *cases;
-    feed_t *feed;
+    feed_t *feed, *also; /* also: the alerts feed, or NULL */
     struct event *timer;
 };
 
@@ -40,6 +40,18 @@ void deadlines_arm(deadlines_t *self)
     arm_in(self, due - clock_now());
 }
 
+void deadlines_also_feed(deadlines_t *self, feed_t *feed)
+{
+    self->also = feed;
+}
+
+static void discard(deadlines_t *self)
+{
+    feed_discard(self->feed);
+    if (self->also)
+        feed_discard(self->also);
+}
+
 /* One pass: take what is due, commit, publish. Grows the map when it is full. */
 static store_rc_t run(deadlines_t *self)
 {
@@ -55,7 +67,7 @@ static store_rc_t run(deadlines_t *self)
         }
         if (rc != STORE_FULL || store_grow(self->store) < 0)
             return rc;
-        feed_discard(self->feed);
+        discard(self);
     }
 }
 
@@ -64,12 +76,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     deadlines_t *self = arg;
     (void)fd, (void)what;
     if (run(self) != STORE_OK) {
-        feed_discard(self->feed);
+        discard(self);
         log_error("msg=\"deadline pass failed, retrying\" reason=\"%s\"", store_error(self->store));
         arm_in(self, RETRY_MS);
         return;
     }
     feed_flush(self->feed);
+    if (self->also)
+        feed_flush(self->also);
     deadlines_arm(self);
 }
 

@@ -22,6 +22,10 @@ deadlines_t *deadlines_new(struct event_base *base, store_t *store, taskdb_t *db
                            feed_t *feed);
 void deadlines_destroy(deadlines_t **self_p);
 
+/* A second feed the pass writes to (the alerts feed: a missed deadline raises its alert in
+ * the same transaction), flushed and discarded with the task feed. */
+void deadlines_also_feed(deadlines_t *self, feed_t *feed);
+
 /* Re-arms the timer for the earliest pending deadline (after every commit: a batch may
  * have added an earlier one, and the test clock may have moved). */
 void deadlines_arm(deadlines_t *self);

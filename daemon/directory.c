@@ -8,7 +8,7 @@
  * are loaded first: compounds and members are checked against them by binary search, and
  * their grid lists point at the grid's own id string. Role names point at the static list
  * below, the one place that defines which roles exist. The YAML document itself is kept for
- * the sections handed on raw (calendar, routes), whose positions must stay reportable.
+ * the sections handed on raw (calendar, routes, alerts), whose positions must stay reportable.
  */
 #include "directory.h"
 
@@ -58,24 +58,18 @@ struct directory {
     size_t ncompounds;
     directory_member_t *members;
     size_t nmembers;
-    struct fy_node *calendar, *routes;
+    struct fy_node *calendar, *routes, *alerts;
 };
 
 typedef struct {
+    yamlutil_ctx_t cx; /* no label: messages name the section themselves ("member 'x'") */
     directory_t *dir;
-    const char *path;
-    char *err;
-    size_t errlen;
 } loader_t;
 
-/* One expected key of a mapping; node is set by get_fields. */
-typedef struct {
-    const char *name;
-    bool required;
-    struct fy_node *node;
-} field_t;
+#define FAIL(ld, node, ...) yamlutil_error(&(ld)->cx, (node), __VA_ARGS__)
 
-#define FAIL(ld, node, ...) yamlutil_fail((ld)->path, (node), (ld)->err, (ld)->errlen, __VA_ARGS__)
+/* An unknown key or role is quoted up to this many bytes: the messages stay as they were. */
+#define QUOTE_MAX 63
 
 /* ---- lookups ---- */
 
@@ -207,44 +201,13 @@ static int take_id(loader_t *ld, struct fy_node *node, const char *what, const c
     return rc;
 }
 
-/* Matches the keys of map against fields: unknown keys and missing required ones are errors,
- * so a misspelt key is reported instead of silently dropped. */
-static int get_fields(loader_t *ld, struct fy_node *map, const char *what, field_t *fields,
-                      size_t n)
-{
-    if (fy_node_is_alias(map) || !fy_node_is_mapping(map))
-        return FAIL(ld, map, "%s: expected a mapping, got %s", what, yamlutil_kind(map));
-    void *iter = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        size_t len, i;
-        const char *text = yamlutil_scalar(key, &len);
-        for (i = 0; text && i < n; i++)
-            if (strlen(fields[i].name) == len && memcmp(fields[i].name, text, len) == 0)
-                break;
-        if (!text || i == n) {
-            char name[64];
-            snprintf(name, sizeof name, "%.*s", text ? (int)len : 0, text ? text : "");
-            const char *hint = yamlutil_suggest(name, &fields[0].name, n, sizeof fields[0]);
-            return FAIL(ld, key, "%s: unknown key '%s'%s%s%s", what, name,
-                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-        }
-        fields[i].node = fy_node_pair_value(pair);
-    }
-    for (size_t i = 0; i < n; i++)
-        if (fields[i].required && yamlutil_is_null(fields[i].node))
-            return FAIL(ld, map, "%s: missing '%s'", what, fields[i].name);
-    return 0;
-}
-
 /* The number of items of an optional list (absent or empty: 0), -1 if node is no list. */
 static int list_count(loader_t *ld, struct fy_node *node, const char *what, size_t *n)
 {
     *n = 0;
     if (yamlutil_is_null(node))
         return 0;
-    if (fy_node_is_alias(node) || !fy_node_is_sequence(node))
+    if (!yamlutil_is_sequence(node))
         return FAIL(ld, node, "%s: expected a list, got %s", what, yamlutil_kind(node));
     *n = (size_t)fy_node_sequence_item_count(node);
     return 0;
@@ -308,7 +271,7 @@ static int load_attributes(loader_t *ld, struct fy_node *map)
     directory_t *dir = ld->dir;
     if (yamlutil_is_null(map))
         return 0;
-    if (fy_node_is_alias(map) || !fy_node_is_mapping(map))
+    if (!yamlutil_is_mapping(map))
         return FAIL(ld, map, "community.attributes: expected a mapping, got %s",
                     yamlutil_kind(map));
     size_t n = (size_t)fy_node_mapping_item_count(map);
@@ -332,8 +295,9 @@ static int load_attributes(loader_t *ld, struct fy_node *map)
 static int load_community(loader_t *ld, struct fy_node *map)
 {
     directory_t *dir = ld->dir;
-    field_t f[] = {{"id", true}, {"name", true}, {"subdistrict", true}, {"attributes", false}};
-    if (get_fields(ld, map, "community", f, 4) < 0 ||
+    yamlutil_field_t f[] = {
+        {"id", true}, {"name", true}, {"subdistrict", true}, {"attributes", false}};
+    if (yamlutil_get_fields(&ld->cx, map, "community", f, 4) < 0 ||
         take_id(ld, f[0].node, "community id", &dir->community_id) < 0 ||
         take_text(ld, f[1].node, "community name", &dir->community_name) < 0 ||
         take_text(ld, f[2].node, "community subdistrict", &dir->subdistrict) < 0)
@@ -343,8 +307,8 @@ static int load_community(loader_t *ld, struct fy_node *map)
 
 static int load_grid(loader_t *ld, struct fy_node *item, directory_grid_t *g, struct fy_node **at)
 {
-    field_t f[] = {{"id", true}, {"name", true}};
-    if (get_fields(ld, item, "grid", f, 2) < 0)
+    yamlutil_field_t f[] = {{"id", true}, {"name", true}};
+    if (yamlutil_get_fields(&ld->cx, item, "grid", f, 2) < 0)
         return -1;
     *at = f[0].node;
     if (take_id(ld, f[0].node, "grid id", &g->id) < 0)
@@ -357,8 +321,8 @@ static int load_grid(loader_t *ld, struct fy_node *item, directory_grid_t *g, st
 static int load_compound(loader_t *ld, struct fy_node *item, directory_compound_t *c,
                          struct fy_node **at)
 {
-    field_t f[] = {{"id", true}, {"name", true}, {"grid", true}};
-    if (get_fields(ld, item, "compound", f, 3) < 0)
+    yamlutil_field_t f[] = {{"id", true}, {"name", true}, {"grid", true}};
+    if (yamlutil_get_fields(&ld->cx, item, "compound", f, 3) < 0)
         return -1;
     *at = f[0].node;
     char what[96], *grid = NULL;
@@ -393,17 +357,14 @@ static int load_member_roles(loader_t *ld, struct fy_node *seq, directory_member
     void *iter = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(seq, &iter)) != NULL) {
-        size_t len, r;
+        size_t len;
         const char *text = yamlutil_scalar(item, &len);
-        for (r = 0; text && r < NROLES; r++)
-            if (strlen(roles[r]) == len && memcmp(roles[r], text, len) == 0)
-                break;
-        if (!text || r == NROLES) {
-            char name[64];
-            snprintf(name, sizeof name, "%.*s", text ? (int)len : 0, text ? text : "");
-            const char *hint = yamlutil_suggest(name, roles, NROLES, sizeof roles[0]);
-            return FAIL(ld, item, "member '%s': unknown role '%s'%s%s%s", m->id, name,
-                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        size_t r = yamlutil_index(text, len, roles, NROLES, sizeof roles[0]);
+        if (r == NROLES) {
+            char who[80];
+            snprintf(who, sizeof who, "member '%s'", m->id);
+            return yamlutil_unknown(&ld->cx, item, who, "role", text, len, roles, NROLES,
+                                    sizeof roles[0]);
         }
         if (directory_member_has_role(m, roles[r]))
             return FAIL(ld, item, "member '%s': role '%s' listed twice", m->id, roles[r]);
@@ -441,8 +402,9 @@ static int load_member_grids(loader_t *ld, struct fy_node *seq, directory_member
 static int load_member(loader_t *ld, struct fy_node *item, directory_member_t *m,
                        struct fy_node **at)
 {
-    field_t f[] = {{"id", true}, {"name", true}, {"roles", true}, {"grids", false}, {"org", false}};
-    if (get_fields(ld, item, "member", f, 5) < 0)
+    yamlutil_field_t f[] = {
+        {"id", true}, {"name", true}, {"roles", true}, {"grids", false}, {"org", false}};
+    if (yamlutil_get_fields(&ld->cx, item, "member", f, 5) < 0)
         return -1;
     *at = f[0].node;
     if (take_id(ld, f[0].node, "member id", &m->id) < 0)
@@ -522,11 +484,13 @@ static int link_compounds(loader_t *ld)
 static int load_root(loader_t *ld, struct fy_node *root)
 {
     directory_t *dir = ld->dir;
-    field_t f[] = {{"community", true}, {"grids", true},     {"compounds", false},
-                   {"members", true},   {"calendar", false}, {"routes", false}};
+    yamlutil_field_t f[] = {{"community", true}, {"grids", true},     {"compounds", false},
+                            {"members", true},   {"calendar", false}, {"routes", false},
+                            {"alerts", false}};
     if (!root)
         return FAIL(ld, NULL, "empty file: expected community, grids and members");
-    if (get_fields(ld, root, "directory", f, 6) < 0 || load_community(ld, f[0].node) < 0)
+    if (yamlutil_get_fields(&ld->cx, root, "directory", f, 7) < 0 ||
+        load_community(ld, f[0].node) < 0)
         return -1;
     if (load_list(ld, f[1].node, "grid", sizeof *dir->grids, load_grid_item, (void **)&dir->grids,
                   &dir->ngrids) < 0)
@@ -542,6 +506,7 @@ static int load_root(loader_t *ld, struct fy_node *root)
         return -1;
     dir->calendar = f[4].node;
     dir->routes = f[5].node;
+    dir->alerts = f[6].node;
     return 0;
 }
 
@@ -555,7 +520,7 @@ directory_t *directory_load(const char *path, char *err, size_t errlen)
         free(self);
         return NULL;
     }
-    loader_t ld = {self, path, err, errlen};
+    loader_t ld = {{path, err, errlen, NULL, QUOTE_MAX}, self};
     if (!(self->yaml = yamlutil_load(path, err, errlen)) ||
         load_root(&ld, yamlutil_root(self->yaml)) < 0)
         directory_destroy(&self);
@@ -682,5 +647,7 @@ struct fy_node *directory_section(const directory_t *self, const char *name)
         return self->calendar;
     if (strcmp(name, "routes") == 0)
         return self->routes;
+    if (strcmp(name, "alerts") == 0)
+        return self->alerts;
     return NULL;
 }

@@ -29,9 +29,9 @@ typedef struct {
     zmq_msg_t ident; /* ROUTER routing id; the topic frame on the publish socket */
     zmq_msg_t body;
     uint8_t src;
-    bool delim;     /* a REQ-style empty delimiter preceded the body: echo it */
-    bool busy;      /* past limits.inflight_max for its connection: answered E_BUSY */
-    uint32_t extra; /* frames past the body, dropped */
+    bool delim;      /* a REQ-style empty delimiter preceded the body: echo it */
+    bool busy;       /* past limits.inflight_max for its connection: answered E_BUSY */
+    uint32_t extra;  /* frames past the body, dropped */
     size_t reply_off, reply_len;
 } item_t;
 
@@ -45,6 +45,7 @@ struct ingest {
     ingest_opts_t o;
     wire_decoder_t *decoder;
     task_t *task_scratch;
+    alert_t *alert_scratch;
     msgpack_sbuffer replies, scratch;
     msgpack_packer reply_pk; /* packs into replies */
     inflight_t *inflight;    /* requests per connection in this batch */
@@ -165,8 +166,11 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
         .community = self->o.community,
         .taskdb = self->o.taskdb,
         .cases = self->o.cases,
+        .alertdb = self->o.alertdb,
+        .alerts = self->o.alerts,
         .allow_clock = self->o.allow_clock,
         .task_scratch = self->task_scratch,
+        .alert_scratch = self->alert_scratch,
         .scratch = &self->scratch,
         .now = clock_now(),
         .storage_down = storage_down,
@@ -192,6 +196,8 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
     }
     if (rc != STORE_OK) {
         feed_discard(self->o.feed);
+        if (self->o.alerts_feed)
+            feed_discard(self->o.alerts_feed);
         *self->o.stats = before;
     }
     return rc;
@@ -248,6 +254,8 @@ static void flush(ingest_t *self)
     commit_batch(self);
     send_replies(self);
     feed_flush(self->o.feed);
+    if (self->o.alerts_feed)
+        feed_flush(self->o.alerts_feed);
     release_items(self);
     inflight_reset(self->inflight);
     if (self->o.committed)
@@ -280,10 +288,11 @@ ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ing
     self->items = calloc(opts->batch_max, sizeof *self->items);
     self->decoder = wire_decoder_new();
     self->task_scratch = malloc(sizeof *self->task_scratch);
+    self->alert_scratch = malloc(sizeof *self->alert_scratch);
     self->flush_ev = event_new(base, -1, 0, on_flush, self);
     self->inflight = inflight_new(opts->batch_max, opts->inflight_max);
-    if (!self->items || !self->decoder || !self->task_scratch || !self->flush_ev ||
-        !self->inflight || event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
+    if (!self->items || !self->decoder || !self->task_scratch || !self->alert_scratch ||
+        !self->flush_ev || !self->inflight || event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
         goto fail;
     self->router_w = zwatch_new(base, router, on_router, self);
     self->sub_w = sub ? zwatch_new(base, sub, on_sub, self) : NULL;
@@ -311,6 +320,7 @@ void ingest_destroy(ingest_t **self_p)
     msgpack_sbuffer_destroy(&self->scratch);
     free(self->items);
     free(self->task_scratch);
+    free(self->alert_scratch);
     free(self);
     *self_p = NULL;
 }

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "cases.h"
 #include "community.h"
 #include "feed.h"
@@ -32,6 +33,9 @@ typedef struct {
     taskdb_t *taskdb;
     cases_t *cases;
     feed_t *feed; /* the task feed: published after each commit, dropped on abort */
+    alertdb_t *alertdb;  /* the alert loop (NULL: none) */
+    alerts_t *alerts;
+    feed_t *alerts_feed; /* the alerts feed: as the task feed */
     void (*committed)(void *arg); /* after each commit and publish (re-arm deadlines) */
     void *committed_arg;
     bool allow_clock;

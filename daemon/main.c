@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "alertdb.h"
+#include "alerts.h"
+#include "alerttimer.h"
 #include "backup.h"
 #include "cases.h"
 #include "community.h"
@@ -46,6 +49,10 @@ typedef struct {
     feed_t *tasks_feed;
     cases_t *cases;
     deadlines_t *deadlines;
+    alertdb_t *alertdb;
+    feed_t *alerts_feed;
+    alerts_t *alerts;
+    alerttimer_t *alerttimer;
     reader_sweep_t *sweep; /* clears stale LMDB reader slots */
     void *zctx;
     void *ingest_s, *publish_s, *tasks_s, *alerts_s;
@@ -278,6 +285,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         /* Open tasks keep their assignee: only new events see the new community. */
         ingest_set_community(d->ingest, fresh);
         cases_set_community(d->cases, fresh);
+        alerts_set_community(d->alerts, fresh);
         http_set_community(d->http, fresh);
         community_destroy(&d->community);
         d->community = fresh;
@@ -295,9 +303,33 @@ static uint64_t tasks_head(void *arg)
     return taskdb_feed_head(arg);
 }
 
+static uint64_t alerts_head(void *arg)
+{
+    return alertdb_feed_head(arg);
+}
+
 static void after_commit(void *arg)
 {
     deadlines_arm(((daemon_t *)arg)->deadlines);
+    alerttimer_arm(((daemon_t *)arg)->alerttimer);
+}
+
+/* The alerts feed, the alert loop and its timer; a missed deadline raises its alert in the
+ * deadline pass's transaction, so that pass flushes the alerts feed too. */
+static int start_alerts(daemon_t *d)
+{
+    char err[256];
+    d->alertdb = alertdb_new(d->store, err, sizeof err);
+    if (!d->alertdb)
+        return log_error("msg=\"cannot open alert store\" error=\"%s\"", err), -1;
+    d->alerts_feed = feed_new(d->base, d->alerts_s, "alerts", alerts_head, d->alertdb);
+    d->alerts = d->alerts_feed ? alerts_new(d->alertdb, d->alerts_feed, d->community) : NULL;
+    d->alerttimer = d->alerts ? alerttimer_new(d->base, d->store, d->alerts, d->alerts_feed) : NULL;
+    if (!d->alerttimer)
+        return -1;
+    cases_on_overdue(d->cases, alerts_task_overdue, d->alerts);
+    deadlines_also_feed(d->deadlines, d->alerts_feed);
+    return 0;
 }
 
 /* The task feed, the case loop and its deadline timer. */
@@ -311,7 +343,7 @@ static int start_cases(daemon_t *d)
     d->cases = d->tasks_feed ? cases_new(d->taskdb, d->tasks_feed, d->community) : NULL;
     d->deadlines = d->cases ? deadlines_new(d->base, d->store, d->taskdb, d->cases, d->tasks_feed)
                             : NULL;
-    return d->deadlines ? 0 : -1;
+    return d->deadlines ? start_alerts(d) : -1;
 }
 
 static int start_loop(daemon_t *d)
@@ -325,6 +357,9 @@ static int start_loop(daemon_t *d)
         .taskdb = d->taskdb,
         .cases = d->cases,
         .feed = d->tasks_feed,
+        .alertdb = d->alertdb,
+        .alerts = d->alerts,
+        .alerts_feed = d->alerts_feed,
         .committed = after_commit,
         .committed_arg = d,
         .allow_clock = d->cfg->testing.allow_clock,
@@ -409,6 +444,10 @@ static void stop(daemon_t *d)
     ingest_destroy(&d->ingest);
     http_destroy(&d->http); /* before the feed sockets: it monitors them */
     deadlines_destroy(&d->deadlines);
+    alerttimer_destroy(&d->alerttimer);
+    alerts_destroy(&d->alerts);
+    feed_destroy(&d->alerts_feed);
+    alertdb_destroy(&d->alertdb);
     reader_sweep_destroy(&d->sweep);
     cases_destroy(&d->cases);
     feed_destroy(&d->tasks_feed);

@@ -11,7 +11,6 @@
 #include "match.h"
 
 #include <libfyaml.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +51,8 @@ struct match {
 };
 
 typedef struct {
-    const char *file;
+    yamlutil_ctx_t cx; /* labelled "route 'fire-hazard'": the label prefixes every error */
     const directory_t *dir;
-    char *err;
-    size_t errlen;
-    const char *label; /* "route 'fire-hazard'": prefixes every error */
     bool allow_followups;
     match_t *self;
 } loader_t;
@@ -68,92 +64,6 @@ static const struct {
                  {"gt", COND_GT},         {"lt", COND_LT},
                  {"in", COND_IN},         {"eq", COND_EQ}};
 #define NOPERATORS (sizeof operators / sizeof operators[0])
-
-/* "LABEL: message" at node, then -1. */
-__attribute__((format(printf, 3, 4))) static int fail(loader_t *ld, struct fy_node *node,
-                                                      const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return yamlutil_fail(ld->file, node, ld->err, ld->errlen, "%s: %s", ld->label, msg);
-}
-
-/* " (did you mean 'x'?)" or "", for an unknown name of len bytes among n candidates. */
-static const char *hint(char *buf, size_t size, const char *text, size_t len,
-                        const char *const *first, size_t n, size_t stride)
-{
-    char word[64];
-    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), text);
-    const char *best = yamlutil_suggest(word, first, n, stride);
-    if (!best)
-        return "";
-    snprintf(buf, size, " (did you mean '%s'?)", best);
-    return buf;
-}
-
-static bool text_is(const char *text, size_t len, const char *want)
-{
-    return text && strlen(want) == len && memcmp(text, want, len) == 0;
-}
-
-/* ---- YAML helpers ---- */
-
-static bool is_mapping(struct fy_node *node)
-{
-    return node && !fy_node_is_alias(node) && fy_node_is_mapping(node);
-}
-
-static bool is_sequence(struct fy_node *node)
-{
-    return node && !fy_node_is_alias(node) && fy_node_is_sequence(node);
-}
-
-/* The pair of map whose key is the scalar key, or NULL. */
-static struct fy_node_pair *map_pair(struct fy_node *map, const char *key)
-{
-    void *iter = NULL;
-    struct fy_node_pair *pair;
-    while (is_mapping(map) && (pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
-        size_t len;
-        const char *text = yamlutil_scalar(fy_node_pair_key(pair), &len);
-        if (text_is(text, len, key))
-            return pair;
-    }
-    return NULL;
-}
-
-/* A plain true or false; what names the key in messages. */
-static int get_bool(loader_t *ld, struct fy_node *node, const char *what, bool *out)
-{
-    size_t len;
-    const char *text = yamlutil_scalar(node, &len);
-    bool plain = text && fy_node_get_style(node) == FYNS_PLAIN;
-    if (plain && (text_is(text, len, "true") || text_is(text, len, "false"))) {
-        *out = text[0] == 't';
-        return 0;
-    }
-    if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    return fail(ld, node, "%s: bad boolean '%.*s': expected true or false", what,
-                text ? (int)len : 0, text ? text : "");
-}
-
-/* A malloc'ed copy of a non-empty single value. */
-static int get_text(loader_t *ld, struct fy_node *node, const char *what, char **out)
-{
-    const char *why;
-    *out = NULL;
-    if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    if (!(*out = yamlutil_strdup(node, &why)))
-        return fail(ld, node, "%s: %s, got %s", what, why, yamlutil_kind(node));
-    if (**out == '\0')
-        return fail(ld, node, "%s: missing value", what);
-    return 0;
-}
 
 /* Decimal integer, optional minus sign, nothing else. */
 static bool parse_int(const char *text, size_t len, int64_t *out)
@@ -182,23 +92,24 @@ static int add_type(loader_t *ld, struct fy_node *node)
     size_t len;
     const char *text = yamlutil_scalar(node, &len);
     const schema_type_t *t = text ? schema_type_find(text, len) : NULL;
-    char buf[96];
     if (yamlutil_is_null(node))
-        return fail(ld, node, "match.type: missing value");
+        return yamlutil_error(&ld->cx, node, "match.type: missing value");
     if (!text)
-        return fail(ld, node, "match.type: expected an event type, got %s", yamlutil_kind(node));
+        return yamlutil_error(&ld->cx, node, "match.type: expected an event type, got %s",
+                              yamlutil_kind(node));
     if (!t)
-        return fail(ld, node, "match.type: unknown event type '%.*s'%s", (int)len, text,
-                    hint(buf, sizeof buf, text, len, &schema_types[0].name,
-                         (size_t)schema_type_count(), sizeof schema_types[0]));
+        return yamlutil_unknown(&ld->cx, node, "match.type", "event type", text, len,
+                                &schema_types[0].name, (size_t)schema_type_count(),
+                                sizeof schema_types[0]);
     if (t->is_followup && !ld->allow_followups)
-        return fail(ld, node,
-                    "match.type: '%s' is a follow-up: it acts on an existing task and is not "
-                    "routed",
-                    t->name);
+        return yamlutil_error(
+            &ld->cx, node,
+            "match.type: '%s' is a follow-up: it acts on an existing task and is not "
+            "routed",
+            t->name);
     for (size_t i = 0; i < m->ntypes; i++)
         if (m->types[i] == t)
-            return fail(ld, node, "match.type: '%s' listed twice", t->name);
+            return yamlutil_error(&ld->cx, node, "match.type: '%s' listed twice", t->name);
     m->types[m->ntypes++] = t;
     return 0;
 }
@@ -209,17 +120,17 @@ static int load_types(loader_t *ld, struct fy_node *node)
     match_t *m = ld->self;
     size_t n = (size_t)schema_type_count();
     if (!(m->types = calloc(n, sizeof *m->types)))
-        return fail(ld, node, "out of memory");
+        return yamlutil_error(&ld->cx, node, "out of memory");
     if (!node) {
         for (const schema_type_t *t = schema_types; t->name; t++)
             if (!t->is_followup)
                 m->types[m->ntypes++] = t;
         return 0;
     }
-    if (!is_sequence(node))
+    if (!yamlutil_is_sequence(node))
         return add_type(ld, node);
     if (fy_node_sequence_item_count(node) == 0)
-        return fail(ld, node, "match.type: an empty list matches nothing");
+        return yamlutil_error(&ld->cx, node, "match.type: an empty list matches nothing");
     void *iter = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(node, &iter)) != NULL)
@@ -233,10 +144,11 @@ static int load_types(loader_t *ld, struct fy_node *node)
 static int get_value(loader_t *ld, struct fy_node *node, const char *what, value_t *v)
 {
     if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    if (is_mapping(node) || is_sequence(node) || fy_node_is_alias(node))
-        return fail(ld, node, "%s: expected a single value, got %s", what, yamlutil_kind(node));
-    if (get_text(ld, node, what, &v->text) < 0)
+        return yamlutil_error(&ld->cx, node, "%s: missing value", what);
+    if (yamlutil_is_mapping(node) || yamlutil_is_sequence(node) || fy_node_is_alias(node))
+        return yamlutil_error(&ld->cx, node, "%s: expected a single value, got %s", what,
+                              yamlutil_kind(node));
+    if (yamlutil_get_text(&ld->cx, node, what, &v->text) < 0)
         return -1;
     v->len = strlen(v->text);
     if (fy_node_get_style(node) != FYNS_PLAIN)
@@ -249,13 +161,14 @@ static int get_value(loader_t *ld, struct fy_node *node, const char *what, value
 
 static int get_values(loader_t *ld, struct fy_node *seq, const char *what, cond_t *c)
 {
-    if (!is_sequence(seq))
-        return fail(ld, seq, "%s: expected a list of values, got %s", what, yamlutil_kind(seq));
+    if (!yamlutil_is_sequence(seq))
+        return yamlutil_error(&ld->cx, seq, "%s: expected a list of values, got %s", what,
+                              yamlutil_kind(seq));
     size_t n = (size_t)fy_node_sequence_item_count(seq);
     if (n == 0)
-        return fail(ld, seq, "%s: an empty list matches nothing", what);
+        return yamlutil_error(&ld->cx, seq, "%s: an empty list matches nothing", what);
     if (!(c->values = calloc(n, sizeof *c->values)))
-        return fail(ld, seq, "out of memory");
+        return yamlutil_error(&ld->cx, seq, "out of memory");
     void *iter = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(seq, &iter)) != NULL)
@@ -267,7 +180,7 @@ static int get_values(loader_t *ld, struct fy_node *seq, const char *what, cond_
 static int get_one_value(loader_t *ld, struct fy_node *node, const char *what, cond_t *c)
 {
     if (!(c->values = calloc(1, sizeof *c->values)))
-        return fail(ld, node, "out of memory");
+        return yamlutil_error(&ld->cx, node, "out of memory");
     c->nvalues = 1;
     return get_value(ld, node, what, c->values);
 }
@@ -279,16 +192,17 @@ static int find_operator(loader_t *ld, struct fy_node *key, const char *what)
     const char *text = yamlutil_scalar(key, &len);
     char buf[96];
     if (!text)
-        return fail(ld, key,
-                    "%s: expected an operator name as key: exists, nonempty, gt, lt, in or eq",
-                    what);
-    for (size_t i = 0; i < NOPERATORS; i++)
-        if (text_is(text, len, operators[i].name))
-            return (int)i;
-    return fail(
-        ld, key, "%s: unknown operator '%.*s'%s: expected exists, nonempty, gt, lt, in or eq", what,
-        (int)len, text,
-        hint(buf, sizeof buf, text, len, &operators[0].name, NOPERATORS, sizeof operators[0]));
+        return yamlutil_error(
+            &ld->cx, key,
+            "%s: expected an operator name as key: exists, nonempty, gt, lt, in or eq", what);
+    size_t i = yamlutil_index(text, len, &operators[0].name, NOPERATORS, sizeof operators[0]);
+    if (i < NOPERATORS)
+        return (int)i;
+    return yamlutil_error(
+        &ld->cx, key, "%s: unknown operator '%.*s'%s: expected exists, nonempty, gt, lt, in or eq",
+        what, (int)len, text,
+        yamlutil_hint(buf, sizeof buf, text, len, &operators[0].name, NOPERATORS,
+                      sizeof operators[0]));
 }
 
 /* The integer of gt and lt. */
@@ -297,7 +211,7 @@ static int get_bound(loader_t *ld, struct fy_node *node, const char *what, int64
     value_t v = {0};
     int rc = get_value(ld, node, what, &v);
     if (rc == 0 && !v.has_int)
-        rc = fail(ld, node, "%s: expected an integer, got '%s'", what, v.text);
+        rc = yamlutil_error(&ld->cx, node, "%s: expected an integer, got '%s'", what, v.text);
     *out = v.i;
     free(v.text);
     return rc;
@@ -307,7 +221,8 @@ static int get_bound(loader_t *ld, struct fy_node *node, const char *what, int64
 static int get_operator(loader_t *ld, struct fy_node *map, const char *what, cond_t *c)
 {
     if (fy_node_mapping_item_count(map) != 1)
-        return fail(ld, map, "%s: expected exactly one of exists, nonempty, gt, lt, in, eq", what);
+        return yamlutil_error(&ld->cx, map,
+                              "%s: expected exactly one of exists, nonempty, gt, lt, in, eq", what);
     void *iter = NULL;
     struct fy_node_pair *pair = fy_node_mapping_iterate(map, &iter);
     struct fy_node *val = fy_node_pair_value(pair);
@@ -319,7 +234,7 @@ static int get_operator(loader_t *ld, struct fy_node *map, const char *what, con
     switch (c->op = operators[i].op) {
     case COND_EXISTS:
     case COND_NONEMPTY:
-        return get_bool(ld, val, sub, &c->flag);
+        return yamlutil_get_bool(&ld->cx, val, sub, &c->flag);
     case COND_IN:
         return get_values(ld, val, sub, c);
     case COND_EQ:
@@ -335,12 +250,12 @@ static int get_operator(loader_t *ld, struct fy_node *map, const char *what, con
 static int get_form(loader_t *ld, struct fy_node *node, const char *what, cond_t *c)
 {
     if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    if (is_sequence(node)) {
+        return yamlutil_error(&ld->cx, node, "%s: missing value", what);
+    if (yamlutil_is_sequence(node)) {
         c->op = COND_IN;
         return get_values(ld, node, what, c);
     }
-    if (is_mapping(node))
+    if (yamlutil_is_mapping(node))
         return get_operator(ld, node, what, c);
     c->op = COND_EQ;
     return get_one_value(ld, node, what, c);
@@ -426,8 +341,8 @@ static int check_values(loader_t *ld, struct fy_node *node, const cond_t *c,
             fits = value_fits(fields[k], &c->values[i], why, k == 0 ? sizeof why : 0);
         if (!fits) {
             struct fy_node *at =
-                is_sequence(node) ? fy_node_sequence_get_by_index(node, (int)i) : node;
-            return fail(ld, at ? at : node, "match.%s: %s", c->field, why);
+                yamlutil_is_sequence(node) ? fy_node_sequence_get_by_index(node, (int)i) : node;
+            return yamlutil_error(&ld->cx, at ? at : node, "match.%s: %s", c->field, why);
         }
     }
     return 0;
@@ -437,7 +352,8 @@ static int check_values(loader_t *ld, struct fy_node *node, const cond_t *c,
 static struct fy_node *form_value(struct fy_node *node)
 {
     void *iter = NULL;
-    struct fy_node_pair *pair = is_mapping(node) ? fy_node_mapping_iterate(node, &iter) : NULL;
+    struct fy_node_pair *pair =
+        yamlutil_is_mapping(node) ? fy_node_mapping_iterate(node, &iter) : NULL;
     return pair ? fy_node_pair_value(pair) : node;
 }
 
@@ -455,13 +371,14 @@ static int check_body_cond(loader_t *ld, struct fy_node *node, const cond_t *c,
         return 0;
     case COND_NONEMPTY:
         return lengths ? 0
-                       : fail(ld, node, "match.%s: nonempty applies to strings and lists, not %s",
-                              c->field, kind);
+                       : yamlutil_error(&ld->cx, node,
+                                        "match.%s: nonempty applies to strings and lists, not %s",
+                                        c->field, kind);
     case COND_GT:
     case COND_LT:
         return ints ? 0
-                    : fail(ld, node, "match.%s: %s compares integers, not %s", c->field,
-                           c->op == COND_GT ? "gt" : "lt", kind);
+                    : yamlutil_error(&ld->cx, node, "match.%s: %s compares integers, not %s",
+                                     c->field, c->op == COND_GT ? "gt" : "lt", kind);
     case COND_EQ:
     case COND_IN:
         break;
@@ -472,14 +389,16 @@ static int check_body_cond(loader_t *ld, struct fy_node *node, const cond_t *c,
 static int check_grid_cond(loader_t *ld, struct fy_node *node, const cond_t *c)
 {
     if (c->op != COND_EQ && c->op != COND_IN && c->op != COND_EXISTS)
-        return fail(ld, node, "match.grid: expected a grid id, a list of them, exists, eq or in");
+        return yamlutil_error(&ld->cx, node,
+                              "match.grid: expected a grid id, a list of them, exists, eq or in");
     struct fy_node *vals = form_value(node);
     for (size_t i = 0; ld->dir && i < c->nvalues; i++) {
         const value_t *v = &c->values[i];
         if (!directory_grid(ld->dir, v->text, v->len)) {
             struct fy_node *at =
-                is_sequence(vals) ? fy_node_sequence_get_by_index(vals, (int)i) : vals;
-            return fail(ld, at ? at : node, "match.grid: unknown grid '%s'", v->text);
+                yamlutil_is_sequence(vals) ? fy_node_sequence_get_by_index(vals, (int)i) : vals;
+            return yamlutil_error(&ld->cx, at ? at : node, "match.grid: unknown grid '%s'",
+                                  v->text);
         }
     }
     return 0;
@@ -511,12 +430,15 @@ static size_t find_fields(loader_t *ld, struct fy_node *key, const char *name,
     if (nf)
         return nf;
     char buf[96];
-    const char *hinted = hint(buf, sizeof buf, name, strlen(name), cands, nc, sizeof cands[0]);
+    const char *hinted =
+        yamlutil_hint(buf, sizeof buf, name, strlen(name), cands, nc, sizeof cands[0]);
     if (m->ntypes == 1)
-        fail(ld, key, "match: no field '%s' in the body of %s%s", name, m->types[0]->name, hinted);
+        yamlutil_error(&ld->cx, key, "match: no field '%s' in the body of %s%s", name,
+                       m->types[0]->name, hinted);
     else
-        fail(ld, key, "match: no field '%s' in the body of any of the %.*s's event types%s", name,
-             label_kind(ld->label), ld->label, hinted);
+        yamlutil_error(&ld->cx, key,
+                       "match: no field '%s' in the body of any of the %.*s's event types%s", name,
+                       label_kind(ld->cx.label), ld->cx.label, hinted);
     return 0;
 }
 
@@ -526,12 +448,12 @@ static int load_cond(loader_t *ld, struct fy_node *key, struct fy_node *val, con
     const char *text = yamlutil_scalar(key, &len);
     char what[96];
     if (!text || len == 0 || len > FIELD_NAME_MAX || memchr(text, '\0', len))
-        return fail(ld, key, "match: expected a field name as key");
+        return yamlutil_error(&ld->cx, key, "match: expected a field name as key");
     snprintf(what, sizeof what, "match.%.*s", (int)len, text);
-    if (text_is(text, len, "grid"))
+    if (yamlutil_text_is(text, len, "grid"))
         return get_form(ld, val, what, c) < 0 ? -1 : check_grid_cond(ld, val, c);
     if (!(c->field = strndup(text, len)))
-        return fail(ld, key, "out of memory");
+        return yamlutil_error(&ld->cx, key, "out of memory");
     const schema_field_t *fields[SUGGEST_MAX];
     size_t nf = find_fields(ld, key, c->field, fields);
     if (nf == 0 || get_form(ld, val, what, c) < 0)
@@ -543,18 +465,19 @@ static int load_cond(loader_t *ld, struct fy_node *key, struct fy_node *val, con
 static int load_map(loader_t *ld, struct fy_node *map)
 {
     match_t *m = ld->self;
-    if (!is_mapping(map))
-        return fail(ld, map, "match: expected a mapping, got %s", yamlutil_kind(map));
-    struct fy_node_pair *type = map_pair(map, "type");
+    if (!yamlutil_is_mapping(map))
+        return yamlutil_error(&ld->cx, map, "match: expected a mapping, got %s",
+                              yamlutil_kind(map));
+    struct fy_node_pair *type = yamlutil_pair(map, "type");
     struct fy_node *types = type ? fy_node_pair_value(type) : NULL;
     if (type && !types)
-        return fail(ld, fy_node_pair_key(type), "match.type: missing value");
+        return yamlutil_error(&ld->cx, fy_node_pair_key(type), "match.type: missing value");
     if (load_types(ld, types) < 0)
         return -1;
     size_t n = (size_t)fy_node_mapping_item_count(map) - (type != NULL);
     m->everything = fy_node_mapping_item_count(map) == 0;
     if (!(m->conds = calloc(n ? n : 1, sizeof *m->conds)))
-        return fail(ld, map, "out of memory");
+        return yamlutil_error(&ld->cx, map, "out of memory");
     void *iter = NULL;
     struct fy_node_pair *pair;
     while ((pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
@@ -571,9 +494,9 @@ match_t *match_load(struct fy_node *node, const char *file, const directory_t *d
                     const char *label, bool allow_followups, char *err, size_t errlen)
 {
     match_t *self = calloc(1, sizeof *self);
-    loader_t ld = {file, dir, err, errlen, label, allow_followups, self};
+    loader_t ld = {{file, err, errlen, label, 0}, dir, allow_followups, self};
     if (!self) {
-        yamlutil_fail(file, node, err, errlen, "%s: out of memory", label);
+        yamlutil_error(&ld.cx, node, "out of memory");
         return NULL;
     }
     int rc = node ? load_map(&ld, node) : load_types(&ld, NULL);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "cases.h"
 #include "directory.h"
 #include "event.h"
@@ -27,6 +28,8 @@ typedef struct {
     const community_t *community;
     taskdb_t *taskdb;
     cases_t *cases;
+    alertdb_t *alertdb; /* the alert loop: NULL in tools that run ops without one */
+    alerts_t *alerts;
     bool allow_clock;         /* testing.allow_clock: the clock op may set the time */
     msgpack_packer *reply;    /* where the handler packs its reply */
     msgpack_sbuffer *scratch; /* reusable buffer for canonical events and record lists */
@@ -36,14 +39,15 @@ typedef struct {
     const char *source;       /* "ingest 127.0.0.1:41234", for dead letters; or NULL and: */
     void (*describe)(const void *item, char *buf, size_t len); /* formats it on demand */
     const void *item;
-    const char *peer_member; /* with CURVE: the member the sender's key belongs to (ZAP
-                              * User-Id); NULL without security */
-    const void *input;       /* the raw request frame, for dead letters */
+    const char *peer_member;  /* with CURVE: the member the sender's key belongs to (ZAP
+                               * User-Id); NULL without security */
+    const void *input;        /* the raw request frame, for dead letters */
     size_t input_len;
-    uint32_t max_message; /* frames over this get E_TOO_LARGE */
-    uint32_t max_reply;   /* replay stops adding records past this many bytes */
+    uint32_t max_message;     /* frames over this get E_TOO_LARGE */
+    uint32_t max_reply;       /* replay stops adding records past this many bytes */
     stats_t *stats;
     task_t *task_scratch; /* one decoded task for queries */
+    alert_t *alert_scratch; /* one decoded alert for queries */
 } op_ctx_t;
 
 /* One request as read from a socket: its bytes and what framing said about it. */
@@ -71,6 +75,10 @@ int op_query(op_ctx_t *ctx, const wire_request_t *req);
 int op_stats(op_ctx_t *ctx, const wire_request_t *req);
 int op_clock(op_ctx_t *ctx, const wire_request_t *req);
 int op_replay(op_ctx_t *ctx, const wire_request_t *req);
+/* op_alert.c: what=alert, what=alerts, stream=alerts. */
+int op_query_alert(op_ctx_t *ctx, const wire_request_t *req);
+int op_query_alerts(op_ctx_t *ctx, const wire_request_t *req);
+int op_replay_alerts(op_ctx_t *ctx, const wire_request_t *req);
 
 /* Packs a nack and keeps the refused input as a dead letter. -1 when the store failed. */
 int op_refuse(op_ctx_t *ctx, const msgpack_object *rid, gb_str_t id, const gb_error_t *err,

@@ -1,7 +1,8 @@
 /*
  * op_clock: reads the daemon's clock, and on a daemon started with testing.allow_clock
  * sets it, so end-to-end tests move time instead of waiting for it. Setting the clock
- * runs the deadlines that fall due (the batch's deadline pass sees the new time).
+ * runs the deadlines and the alert loop's escalations, due dates and cut-offs that fall due
+ * (the batch's pass sees the new time).
  */
 #include "op.h"
 
@@ -18,7 +19,8 @@ int op_clock(op_ctx_t *ctx, const wire_request_t *req)
         }
         clock_set(req->clock_set);
         ctx->now = req->clock_set;
-        if (!ctx->storage_down && cases_take_deadlines(ctx->cases, ctx->now) < 0) {
+        if (!ctx->storage_down && (cases_take_deadlines(ctx->cases, ctx->now) < 0 ||
+                                   alerts_take_due(ctx->alerts, ctx->now) < 0)) {
             ctx->store_rc = store_last_failure(ctx->store);
             return -1;
         }

@@ -42,8 +42,10 @@ static bool stored_before(op_ctx_t *ctx, const msgpack_object *event, const gb_e
 static int acked(op_ctx_t *ctx, const msgpack_object *rid, const gb_event_t *ev, bool reply,
                  uint64_t seq, bool dup)
 {
-    if (dup)
+    if (dup) {
         ctx->stats->duplicates++;
+        ctx->stats->dup_by_type[schema_type_index(ev->type)]++;
+    }
     if (reply)
         wire_pack_ack(ctx->reply, rid, ev->id, seq, dup);
     return 0;
@@ -92,9 +94,9 @@ static int publish_followup(op_ctx_t *ctx, const msgpack_object *rid, const gb_e
         return conflict(ctx, rid, ev, *seq, reply);
     if (rc != STORE_OK)
         return ctx->store_rc = rc, -1;
-    if (cases_check(ctx->cases, ev, &err) < 0)
+    if (cases_check(ctx->cases, ev, &err) < 0 || alerts_check(ctx->alerts, ev, &err) < 0)
         return op_refuse(ctx, rid, ev->id, &err, reply) < 0 ? -1 : 1;
-    if (cases_apply(ctx->cases, ev, ctx->now) < 0)
+    if (cases_apply(ctx->cases, ev, ctx->now) < 0 || alerts_apply(ctx->alerts, ev, ctx->now) < 0)
         return ctx->store_rc = store_last_failure(ctx->store), -1;
     return append(ctx, rid, ev, reply, seq, dup);
 }
@@ -129,7 +131,10 @@ int op_publish(op_ctx_t *ctx, const msgpack_object *rid, const msgpack_object *e
                                   : append(ctx, rid, &ev, reply, &seq, &dup);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (!dup && !ev.type->is_followup && cases_open(ctx->cases, &ev, seq, ctx->now) < 0)
+    /* Same transaction as the event: its task and its alerts commit with it. */
+    if (!dup && !ev.type->is_followup &&
+        (cases_open(ctx->cases, &ev, seq, ctx->now) < 0 ||
+         alerts_on_event(ctx->alerts, &ev, seq, ctx->now) < 0))
         return ctx->store_rc = store_last_failure(ctx->store), -1;
     return acked(ctx, rid, &ev, reply, seq, dup);
 }

@@ -128,6 +128,10 @@ int op_query(op_ctx_t *ctx, const wire_request_t *req)
         return query_tasks(ctx, req);
     case WIRE_Q_STATS:
         return op_stats(ctx, req);
+    case WIRE_Q_ALERTS:
+        return op_query_alerts(ctx, req);
+    case WIRE_Q_ALERT:
+        return op_query_alert(ctx, req);
     }
     return 0;
 }

@@ -74,8 +74,10 @@ int op_replay(op_ctx_t *ctx, const wire_request_t *req)
     gb_error_t err;
     if (stream_is(req->stream, "tasks"))
         return replay_tasks(ctx, req);
+    if (stream_is(req->stream, "alerts"))
+        return op_replay_alerts(ctx, req);
     if (!stream_is(req->stream, "events")) {
-        gb_error_set(&err, GB_E_SCHEMA, "stream: unknown stream '%.*s' (known: events, tasks)",
+        gb_error_set(&err, GB_E_SCHEMA, "stream: unknown stream '%.*s' (known: events, tasks, alerts)",
                      (int)(req->stream.len > 32 ? 32 : req->stream.len), req->stream.ptr);
         return op_refuse(ctx, req->rid, (gb_str_t){NULL, 0}, &err, true);
     }

@@ -11,7 +11,6 @@
 #include "routes.h"
 
 #include <libfyaml.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,128 +33,11 @@ struct routes {
 };
 
 typedef struct {
-    const char *file;
+    yamlutil_ctx_t cx; /* its label is the one below */
     const directory_t *dir;
-    char *err;
-    size_t errlen;
     routes_t *self;
     char label[96]; /* "route 'fire-hazard'", or "route #3" before the name is known */
 } loader_t;
-
-typedef struct {
-    const char *name;
-    struct fy_node *node; /* set by get_fields; NULL when absent */
-} field_t;
-
-/* "LABEL: message" at node, then -1. */
-__attribute__((format(printf, 3, 4))) static int fail(loader_t *ld, struct fy_node *node,
-                                                      const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return yamlutil_fail(ld->file, node, ld->err, ld->errlen, "%s: %s", ld->label, msg);
-}
-
-/* " (did you mean 'x'?)" or "", for an unknown name of len bytes among n candidates. */
-static const char *hint(char *buf, size_t size, const char *text, size_t len,
-                        const char *const *first, size_t n, size_t stride)
-{
-    char word[64];
-    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), text);
-    const char *best = yamlutil_suggest(word, first, n, stride);
-    if (!best)
-        return "";
-    snprintf(buf, size, " (did you mean '%s'?)", best);
-    return buf;
-}
-
-static bool text_is(const char *text, size_t len, const char *want)
-{
-    return text && strlen(want) == len && memcmp(text, want, len) == 0;
-}
-
-/* ---- YAML helpers ---- */
-
-static bool is_mapping(struct fy_node *node)
-{
-    return node && !fy_node_is_alias(node) && fy_node_is_mapping(node);
-}
-
-static bool is_sequence(struct fy_node *node)
-{
-    return node && !fy_node_is_alias(node) && fy_node_is_sequence(node);
-}
-
-/* The pair of map whose key is the scalar key, or NULL. */
-static struct fy_node_pair *map_pair(struct fy_node *map, const char *key)
-{
-    void *iter = NULL;
-    struct fy_node_pair *pair;
-    while (is_mapping(map) && (pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
-        size_t len;
-        const char *text = yamlutil_scalar(fy_node_pair_key(pair), &len);
-        if (text_is(text, len, key))
-            return pair;
-    }
-    return NULL;
-}
-
-/* Matches the keys of map against fields; an unknown key is an error. */
-static int get_fields(loader_t *ld, struct fy_node *map, field_t *fields, size_t n)
-{
-    if (!is_mapping(map))
-        return fail(ld, map, "expected a mapping, got %s", yamlutil_kind(map));
-    void *iter = NULL;
-    struct fy_node_pair *pair;
-    while ((pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
-        struct fy_node *key = fy_node_pair_key(pair);
-        size_t len, i;
-        const char *text = yamlutil_scalar(key, &len);
-        for (i = 0; text && i < n; i++)
-            if (text_is(text, len, fields[i].name))
-                break;
-        char buf[96];
-        if (!text || i == n)
-            return fail(
-                ld, key, "unknown key '%.*s'%s", text ? (int)len : 0, text ? text : "",
-                hint(buf, sizeof buf, text ? text : "", len, &fields[0].name, n, sizeof fields[0]));
-        fields[i].node = fy_node_pair_value(pair);
-    }
-    return 0;
-}
-
-/* A plain true or false; what names the key in messages. */
-static int get_bool(loader_t *ld, struct fy_node *node, const char *what, bool *out)
-{
-    size_t len;
-    const char *text = yamlutil_scalar(node, &len);
-    bool plain = text && fy_node_get_style(node) == FYNS_PLAIN;
-    if (plain && (text_is(text, len, "true") || text_is(text, len, "false"))) {
-        *out = text[0] == 't';
-        return 0;
-    }
-    if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    return fail(ld, node, "%s: bad boolean '%.*s': expected true or false", what,
-                text ? (int)len : 0, text ? text : "");
-}
-
-/* A malloc'ed copy of a non-empty single value. */
-static int get_text(loader_t *ld, struct fy_node *node, const char *what, char **out)
-{
-    const char *why;
-    *out = NULL;
-    if (yamlutil_is_null(node))
-        return fail(ld, node, "%s: missing value", what);
-    if (!(*out = yamlutil_strdup(node, &why)))
-        return fail(ld, node, "%s: %s, got %s", what, why, yamlutil_kind(node));
-    if (**out == '\0')
-        return fail(ld, node, "%s: missing value", what);
-    return 0;
-}
 
 /* ---- roles and durations ---- */
 
@@ -166,18 +48,17 @@ static const char *get_role(loader_t *ld, struct fy_node *node, const char *what
     const char *const *roles = directory_roles(&n);
     const char *text = yamlutil_scalar(node, &len);
     if (yamlutil_is_null(node)) {
-        fail(ld, node, "%s: missing value", what);
+        yamlutil_error(&ld->cx, node, "%s: missing value", what);
         return NULL;
     }
-    for (size_t i = 0; text && i < n; i++)
-        if (text_is(text, len, roles[i]))
-            return roles[i];
-    char buf[96];
+    size_t i = yamlutil_index(text, len, roles, n, sizeof roles[0]);
+    if (i < n)
+        return roles[i];
     if (!text)
-        fail(ld, node, "%s: expected a role name, got %s", what, yamlutil_kind(node));
+        yamlutil_error(&ld->cx, node, "%s: expected a role name, got %s", what,
+                       yamlutil_kind(node));
     else
-        fail(ld, node, "%s: unknown role '%.*s'%s", what, (int)len, text,
-             hint(buf, sizeof buf, text, len, roles, n, sizeof roles[0]));
+        yamlutil_unknown(&ld->cx, node, what, "role", text, len, roles, n, sizeof roles[0]);
     return NULL;
 }
 
@@ -205,13 +86,14 @@ static bool duration_valid(const char *s)
 static int get_duration(loader_t *ld, struct fy_node *node, const char *what, const char **out)
 {
     char *text;
-    int rc = get_text(ld, node, what, &text);
+    int rc = yamlutil_get_text(&ld->cx, node, what, &text);
     *out = text;
     if (rc == 0 && !duration_valid(text))
-        return fail(ld, node,
-                    "%s: bad duration '%s': expected digits followed by d, h or m, in that order "
-                    "and not zero (e.g. 30m, 4h, 2d, 1h30m)",
-                    what, text);
+        return yamlutil_error(
+            &ld->cx, node,
+            "%s: bad duration '%s': expected digits followed by d, h or m, in that order "
+            "and not zero (e.g. 30m, 4h, 2d, 1h30m)",
+            what, text);
     return rc;
 }
 
@@ -219,12 +101,13 @@ static int get_fallback(loader_t *ld, struct fy_node *seq, route_t *r)
 {
     if (yamlutil_is_null(seq))
         return 0;
-    if (!is_sequence(seq))
-        return fail(ld, seq, "fallback: expected a list of roles, got %s", yamlutil_kind(seq));
+    if (!yamlutil_is_sequence(seq))
+        return yamlutil_error(&ld->cx, seq, "fallback: expected a list of roles, got %s",
+                              yamlutil_kind(seq));
     size_t n = (size_t)fy_node_sequence_item_count(seq);
     const char **out = calloc(n ? n : 1, sizeof *out);
     if (!(r->fallback = out))
-        return fail(ld, seq, "out of memory");
+        return yamlutil_error(&ld->cx, seq, "out of memory");
     void *iter = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(seq, &iter)) != NULL) {
@@ -232,10 +115,10 @@ static int get_fallback(loader_t *ld, struct fy_node *seq, route_t *r)
         if (!role)
             return -1;
         if (role == r->role)
-            return fail(ld, item, "fallback: '%s' is the route's own role", role);
+            return yamlutil_error(&ld->cx, item, "fallback: '%s' is the route's own role", role);
         for (size_t i = 0; i < r->nfallback; i++)
             if (out[i] == role)
-                return fail(ld, item, "fallback: role '%s' listed twice", role);
+                return yamlutil_error(&ld->cx, item, "fallback: role '%s' listed twice", role);
         out[r->nfallback++] = role;
     }
     return 0;
@@ -246,7 +129,8 @@ static int get_fallback(loader_t *ld, struct fy_node *seq, route_t *r)
 /* node NULL (default: true) matches every field event. */
 static int attach_match(loader_t *ld, struct fy_node *node, route_rec_t *rec)
 {
-    rec->match = match_load(node, ld->file, ld->dir, ld->label, false, ld->err, ld->errlen);
+    rec->match =
+        match_load(node, ld->cx.path, ld->dir, ld->label, false, ld->cx.err, ld->cx.errlen);
     if (!rec->match)
         return -1;
     rec->pub.is_default = match_is_everything(rec->match);
@@ -257,7 +141,8 @@ static int attach_match(loader_t *ld, struct fy_node *node, route_rec_t *rec)
 static int load_match(loader_t *ld, struct fy_node *item, struct fy_node *map, route_rec_t *rec)
 {
     if (!map)
-        return fail(ld, item, "missing 'match' (the default route has match: {} or default: true)");
+        return yamlutil_error(&ld->cx, item,
+                              "missing 'match' (the default route has match: {} or default: true)");
     return attach_match(ld, map, rec);
 }
 
@@ -268,7 +153,7 @@ enum { F_NAME, F_MATCH, F_DEFAULT, F_TASK, F_ROLE, F_FALLBACK, F_ACCEPT, F_COMPL
 static void set_label(loader_t *ld, struct fy_node *item, size_t index)
 {
     size_t len;
-    struct fy_node_pair *name = map_pair(item, "name");
+    struct fy_node_pair *name = yamlutil_pair(item, "name");
     const char *text = name ? yamlutil_scalar(fy_node_pair_value(name), &len) : NULL;
     if (text && event_id_valid(text, len, ROUTE_NAME_MAX))
         snprintf(ld->label, sizeof ld->label, "route '%.*s'", (int)len, text);
@@ -280,38 +165,40 @@ static int load_name(loader_t *ld, struct fy_node *item, struct fy_node *node, r
 {
     char *name;
     if (!node)
-        return fail(ld, item, "missing 'name'");
-    int rc = get_text(ld, node, "name", &name);
+        return yamlutil_error(&ld->cx, item, "missing 'name'");
+    int rc = yamlutil_get_text(&ld->cx, node, "name", &name);
     rec->pub.name = name; /* owned even when refused, so destroy frees it */
     if (rc < 0)
         return -1;
     if (!event_id_valid(name, strlen(name), ROUTE_NAME_MAX))
-        return fail(ld, node, "bad name '%s': expected 1 to %d of A-Z a-z 0-9 . _ : -", name,
-                    ROUTE_NAME_MAX);
+        return yamlutil_error(&ld->cx, node,
+                              "bad name '%s': expected 1 to %d of A-Z a-z 0-9 . _ : -", name,
+                              ROUTE_NAME_MAX);
     for (const route_rec_t *r = ld->self->recs; r < rec; r++)
         if (strcmp(r->pub.name, name) == 0)
-            return yamlutil_fail(ld->file, node, ld->err, ld->errlen,
+            return yamlutil_fail(ld->cx.path, node, ld->cx.err, ld->cx.errlen,
                                  "duplicate route name '%s' (first defined at line %d)", name,
                                  r->pub.line);
     return 0;
 }
 
 /* role, fallback and deadlines; a `task: false` route takes none of them. */
-static int load_owner(loader_t *ld, struct fy_node *item, field_t *f, route_rec_t *rec)
+static int load_owner(loader_t *ld, struct fy_node *item, yamlutil_field_t *f, route_rec_t *rec)
 {
     route_t *r = &rec->pub;
     r->creates_task = true;
-    if (f[F_TASK].node && get_bool(ld, f[F_TASK].node, "task", &r->creates_task) < 0)
+    if (f[F_TASK].node && yamlutil_get_bool(&ld->cx, f[F_TASK].node, "task", &r->creates_task) < 0)
         return -1;
     if (!r->creates_task) {
         for (int i = F_ROLE; i <= F_COMPLETE; i++)
             if (f[i].node)
-                return fail(ld, f[i].node, "'%s' has no use in a route with task: false",
-                            f[i].name);
+                return yamlutil_error(&ld->cx, f[i].node,
+                                      "'%s' has no use in a route with task: false", f[i].name);
         return 0;
     }
     if (!f[F_ROLE].node)
-        return fail(ld, item, "missing 'role' (or task: false for a route that creates no task)");
+        return yamlutil_error(&ld->cx, item,
+                              "missing 'role' (or task: false for a route that creates no task)");
     if (!(r->role = get_role(ld, f[F_ROLE].node, "role")) ||
         get_fallback(ld, f[F_FALLBACK].node, r) < 0)
         return -1;
@@ -326,30 +213,31 @@ static int load_owner(loader_t *ld, struct fy_node *item, field_t *f, route_rec_
 
 /* `default: true` says match-everything in words (match then says nothing more); otherwise
  * `match` says what the route takes. */
-static int load_matching(loader_t *ld, struct fy_node *item, field_t *f, route_rec_t *rec)
+static int load_matching(loader_t *ld, struct fy_node *item, yamlutil_field_t *f, route_rec_t *rec)
 {
     bool dflt = false;
     struct fy_node *match = f[F_MATCH].node;
-    if (f[F_DEFAULT].node && get_bool(ld, f[F_DEFAULT].node, "default", &dflt) < 0)
+    if (f[F_DEFAULT].node && yamlutil_get_bool(&ld->cx, f[F_DEFAULT].node, "default", &dflt) < 0)
         return -1;
     if (!dflt)
         return load_match(ld, item, match, rec);
     if (match && !yamlutil_is_null(match) &&
-        !(is_mapping(match) && fy_node_mapping_item_count(match) == 0))
-        return fail(ld, match, "default: true matches every event: leave 'match' out or empty");
+        !(yamlutil_is_mapping(match) && fy_node_mapping_item_count(match) == 0))
+        return yamlutil_error(&ld->cx, match,
+                              "default: true matches every event: leave 'match' out or empty");
     return attach_match(ld, NULL, rec);
 }
 
 static int load_route(loader_t *ld, struct fy_node *item, route_rec_t *rec, size_t index)
 {
-    field_t f[F_COUNT] = {{"name"}, {"match"},    {"default"},       {"task"},
-                          {"role"}, {"fallback"}, {"accept_within"}, {"complete_within"}};
+    yamlutil_field_t f[F_COUNT] = {{"name"}, {"match"},    {"default"},       {"task"},
+                                   {"role"}, {"fallback"}, {"accept_within"}, {"complete_within"}};
     int line, column;
     set_label(ld, item, index);
     yamlutil_mark(item, &line, &column);
     rec->pub.line = line;
-    if (get_fields(ld, item, f, F_COUNT) < 0 || load_name(ld, item, f[F_NAME].node, rec) < 0 ||
-        load_matching(ld, item, f, rec) < 0)
+    if (yamlutil_get_fields(&ld->cx, item, NULL, f, F_COUNT) < 0 ||
+        load_name(ld, item, f[F_NAME].node, rec) < 0 || load_matching(ld, item, f, rec) < 0)
         return -1;
     return load_owner(ld, item, f, rec);
 }
@@ -359,31 +247,33 @@ static int check_order(loader_t *ld, struct fy_node *item, const route_rec_t *re
 {
     const route_rec_t *first = ld->self->recs;
     if (rec > first && rec[-1].pub.is_default)
-        return fail(ld, item,
-                    "unreachable: the default route '%s' (line %d) matches every event first; "
-                    "the default must be the last route",
-                    rec[-1].pub.name, rec[-1].pub.line);
+        return yamlutil_error(
+            &ld->cx, item,
+            "unreachable: the default route '%s' (line %d) matches every event first; "
+            "the default must be the last route",
+            rec[-1].pub.name, rec[-1].pub.line);
     if (last && !rec->pub.is_default)
-        return fail(ld, item,
-                    "the last route must be the default (match: {} or default: true), so that "
-                    "every event has an owner");
+        return yamlutil_error(
+            &ld->cx, item,
+            "the last route must be the default (match: {} or default: true), so that "
+            "every event has an owner");
     return 0;
 }
 
 static int load_all(loader_t *ld, struct fy_node *seq)
 {
     if (!seq)
-        return yamlutil_fail(ld->file, NULL, ld->err, ld->errlen,
+        return yamlutil_fail(ld->cx.path, NULL, ld->cx.err, ld->cx.errlen,
                              "routes: missing: at least the default route (match: {}) is needed");
-    if (!is_sequence(seq))
-        return yamlutil_fail(ld->file, seq, ld->err, ld->errlen,
+    if (!yamlutil_is_sequence(seq))
+        return yamlutil_fail(ld->cx.path, seq, ld->cx.err, ld->cx.errlen,
                              "routes: expected a list of routes, got %s", yamlutil_kind(seq));
     size_t n = (size_t)fy_node_sequence_item_count(seq);
     if (n == 0)
-        return yamlutil_fail(ld->file, seq, ld->err, ld->errlen,
+        return yamlutil_fail(ld->cx.path, seq, ld->cx.err, ld->cx.errlen,
                              "routes: empty: at least the default route (match: {}) is needed");
     if (!(ld->self->recs = calloc(n, sizeof *ld->self->recs)))
-        return yamlutil_fail(ld->file, seq, ld->err, ld->errlen, "out of memory");
+        return yamlutil_fail(ld->cx.path, seq, ld->cx.err, ld->cx.errlen, "out of memory");
     void *iter = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(seq, &iter)) != NULL) {
@@ -399,7 +289,8 @@ routes_t *routes_load(struct fy_node *node, const char *file, const directory_t 
                       size_t errlen)
 {
     routes_t *self = calloc(1, sizeof *self);
-    loader_t ld = {file, dir, err, errlen, self, "routes"};
+    loader_t ld = {{file, err, errlen, NULL, 0}, dir, self, "routes"};
+    ld.cx.label = ld.label;
     if (!self) {
         snprintf(err, errlen, "%s: out of memory", file);
         return NULL;

@@ -7,6 +7,8 @@
  * the first one into "FILE:LINE:COL: message". The parser owns the document, so both live
  * as long as the handle. Positions of nodes come from a throw-away diagnostic object, the
  * only public way libfyaml 0.7 offers for collections; errors are rare, so its cost is not.
+ * The helpers at the end are the loaders' common checks (known keys, booleans, texts), kept
+ * here so that every file is held to the same rules with the same wording.
  */
 #include "yamlutil.h"
 
@@ -24,12 +26,11 @@
 /* A configuration file bigger than this is a mistake (a log or a database named by accident). */
 #define YAMLUTIL_MAX_FILE (16u << 20)
 
-/* snprintf into an error buffer, then -1: `return failf(err, errlen, ...)`. */
-__attribute__((format(printf, 3, 4))) static int failf(char *buf, size_t len, const char *fmt, ...)
+int yamlutil_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
+    vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -63,15 +64,16 @@ static int read_fd(int fd, const char *path, char **text, size_t *len, char *err
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return failf(err, errlen, "%s: %s", path, strerror(errno));
+        return yamlutil_errorf(err, errlen, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return failf(err, errlen, "%s: not a regular file", path);
+        return yamlutil_errorf(err, errlen, "%s: not a regular file", path);
     if (st.st_size > (off_t)YAMLUTIL_MAX_FILE)
-        return failf(err, errlen, "%s: larger than %u MiB", path, YAMLUTIL_MAX_FILE >> 20);
+        return yamlutil_errorf(err, errlen, "%s: larger than %u MiB", path,
+                               YAMLUTIL_MAX_FILE >> 20);
     size_t cap = (size_t)st.st_size, used = 0;
     char *buf = malloc(cap + 1);
     if (!buf)
-        return failf(err, errlen, "%s: out of memory", path);
+        return yamlutil_errorf(err, errlen, "%s: out of memory", path);
     while (used < cap) {
         ssize_t n = read(fd, buf + used, cap - used);
         if (n < 0 && errno == EINTR)
@@ -160,7 +162,7 @@ static int parse(yamlutil_t *self, size_t len, char *err, size_t errlen)
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = self->diag};
     self->parser = self->diag ? fy_parser_create(&cfg) : NULL;
     if (!self->parser || fy_parser_set_string(self->parser, self->text, len) < 0)
-        return failf(err, errlen, "%s: out of memory", self->path);
+        return yamlutil_errorf(err, errlen, "%s: out of memory", self->path);
     self->doc = fy_parse_load_document(self->parser);
     /* A second document would be silently ignored: say so instead. */
     struct fy_document *extra = self->doc ? fy_parse_load_document(self->parser) : NULL;
@@ -289,14 +291,14 @@ void yamlutil_mark(struct fy_node *node, int *line, int *column)
     }
 }
 
-int yamlutil_fail(const char *path, struct fy_node *node, char *err, size_t errlen, const char *fmt,
-                  ...)
+/* The message sizes of all failures: a labelled message is cut to MSG_BODY before its label
+ * is put in front, so the label always shows. */
+#define MSG_MAX 512
+#define MSG_BODY 400
+
+static int fail_at(const char *path, struct fy_node *node, char *err, size_t errlen,
+                   const char *msg)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     int line, column;
     yamlutil_mark(node, &line, &column);
     if (line > 0)
@@ -304,6 +306,32 @@ int yamlutil_fail(const char *path, struct fy_node *node, char *err, size_t errl
     else
         snprintf(err, errlen, "%s: %s", path, msg);
     return -1;
+}
+
+int yamlutil_fail(const char *path, struct fy_node *node, char *err, size_t errlen, const char *fmt,
+                  ...)
+{
+    char msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fail_at(path, node, err, errlen, msg);
+}
+
+int yamlutil_error(const yamlutil_ctx_t *cx, struct fy_node *node, const char *fmt, ...)
+{
+    char body[MSG_BODY], msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    if (cx->label) {
+        vsnprintf(body, sizeof body, fmt, ap);
+        snprintf(msg, sizeof msg, "%s: %s", cx->label, body);
+    } else {
+        vsnprintf(msg, sizeof msg, fmt, ap);
+    }
+    va_end(ap);
+    return fail_at(cx->path, node, cx->err, cx->errlen, msg);
 }
 
 const char *yamlutil_scalar(struct fy_node *node, size_t *len)
@@ -365,6 +393,12 @@ char *yamlutil_strdup(struct fy_node *node, const char **why)
     return copy;
 }
 
+/* The i-th of the names found `stride` bytes apart from *first on. */
+static const char *nth_name(const char *const *first, size_t i, size_t stride)
+{
+    return *(const char *const *)((const char *)first + i * stride);
+}
+
 /* Levenshtein distance, for names of at most 63 bytes (longer ones are never typos of ours). */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -396,7 +430,7 @@ const char *yamlutil_suggest(const char *word, const char *const *first, size_t 
     const char *best = NULL;
     size_t best_d = 3, wlen = strlen(word);
     for (size_t i = 0; i < n; i++) {
-        const char *cand = *(const char *const *)((const char *)first + i * stride);
+        const char *cand = nth_name(first, i, stride);
         size_t d = edit_distance(word, cand);
         if (d < best_d && d < wlen) {
             best = cand;
@@ -404,4 +438,119 @@ const char *yamlutil_suggest(const char *word, const char *const *first, size_t 
         }
     }
     return best;
+}
+
+const char *yamlutil_hint(char *buf, size_t size, const char *text, size_t len,
+                          const char *const *first, size_t n, size_t stride)
+{
+    char word[64]; /* longer names are never typos of ours (see edit_distance) */
+    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), text);
+    const char *best = yamlutil_suggest(word, first, n, stride);
+    if (!best)
+        return "";
+    snprintf(buf, size, " (did you mean '%s'?)", best);
+    return buf;
+}
+
+int yamlutil_unknown(const yamlutil_ctx_t *cx, struct fy_node *node, const char *what,
+                     const char *noun, const char *text, size_t len, const char *const *first,
+                     size_t n, size_t stride)
+{
+    char buf[96]; /* enough: yamlutil_suggest never offers a name longer than 63 bytes */
+    if (!text)
+        text = "", len = 0;
+    size_t shown = cx->quote_max && len > cx->quote_max ? cx->quote_max : len;
+    return yamlutil_error(cx, node, "%s%sunknown %s '%.*s'%s", what ? what : "", what ? ": " : "",
+                          noun, (int)shown, text,
+                          yamlutil_hint(buf, sizeof buf, text, len, first, n, stride));
+}
+
+bool yamlutil_text_is(const char *text, size_t len, const char *want)
+{
+    return text && strlen(want) == len && memcmp(text, want, len) == 0;
+}
+
+bool yamlutil_is_mapping(struct fy_node *node)
+{
+    return node && !fy_node_is_alias(node) && fy_node_is_mapping(node);
+}
+
+bool yamlutil_is_sequence(struct fy_node *node)
+{
+    return node && !fy_node_is_alias(node) && fy_node_is_sequence(node);
+}
+
+size_t yamlutil_index(const char *text, size_t len, const char *const *first, size_t n,
+                      size_t stride)
+{
+    size_t i = 0;
+    while (i < n && !yamlutil_text_is(text, len, nth_name(first, i, stride)))
+        i++;
+    return i;
+}
+
+struct fy_node_pair *yamlutil_pair(struct fy_node *map, const char *key)
+{
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while (yamlutil_is_mapping(map) && (pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
+        size_t len;
+        const char *text = yamlutil_scalar(fy_node_pair_key(pair), &len);
+        if (yamlutil_text_is(text, len, key))
+            return pair;
+    }
+    return NULL;
+}
+
+int yamlutil_get_fields(const yamlutil_ctx_t *cx, struct fy_node *map, const char *what,
+                        yamlutil_field_t *fields, size_t n)
+{
+    const char *pre = what ? what : "", *sep = what ? ": " : "";
+    if (!yamlutil_is_mapping(map))
+        return yamlutil_error(cx, map, "%s%sexpected a mapping, got %s", pre, sep,
+                              yamlutil_kind(map));
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(map, &iter)) != NULL) {
+        struct fy_node *key = fy_node_pair_key(pair);
+        size_t len;
+        const char *text = yamlutil_scalar(key, &len);
+        size_t i = yamlutil_index(text, len, &fields[0].name, n, sizeof fields[0]);
+        if (i == n)
+            return yamlutil_unknown(cx, key, what, "key", text, len, &fields[0].name, n,
+                                    sizeof fields[0]);
+        fields[i].node = fy_node_pair_value(pair);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].required && yamlutil_is_null(fields[i].node))
+            return yamlutil_error(cx, map, "%s%smissing '%s'", pre, sep, fields[i].name);
+    return 0;
+}
+
+int yamlutil_get_bool(const yamlutil_ctx_t *cx, struct fy_node *node, const char *what, bool *out)
+{
+    size_t len;
+    const char *text = yamlutil_scalar(node, &len);
+    bool plain = text && fy_node_get_style(node) == FYNS_PLAIN;
+    if (plain && (yamlutil_text_is(text, len, "true") || yamlutil_text_is(text, len, "false"))) {
+        *out = text[0] == 't';
+        return 0;
+    }
+    if (yamlutil_is_null(node))
+        return yamlutil_error(cx, node, "%s: missing value", what);
+    return yamlutil_error(cx, node, "%s: bad boolean '%.*s': expected true or false", what,
+                          text ? (int)len : 0, text ? text : "");
+}
+
+int yamlutil_get_text(const yamlutil_ctx_t *cx, struct fy_node *node, const char *what, char **out)
+{
+    const char *why;
+    *out = NULL;
+    if (yamlutil_is_null(node))
+        return yamlutil_error(cx, node, "%s: missing value", what);
+    if (!(*out = yamlutil_strdup(node, &why)))
+        return yamlutil_error(cx, node, "%s: %s, got %s", what, why, yamlutil_kind(node));
+    if (**out == '\0')
+        return yamlutil_error(cx, node, "%s: missing value", what);
+    return 0;
 }

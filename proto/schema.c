@@ -63,6 +63,7 @@ static const schema_field_t ledger_entry_submitted[] = {
     MEMBERS("approved_by", false, 16),
     TIME("due", false),
     STR("note", false, 0, 2000),
+    ID("settles", false), /* the entry whose due obligation this one settles */
     END,
 };
 

@@ -194,7 +194,19 @@ static int opt_str(const msgpack_object *root, const char *key, gb_str_t *out, g
     return 0;
 }
 
-static const char *const query_names[] = {"task", "tasks", "stats"};
+static const char *const query_names[] = {"task", "tasks", "stats", "alerts", "alert"};
+#define NQUERIES (sizeof query_names / sizeof query_names[0])
+
+/* YYYY-MM-DD, digits where digits go (the calendar decides whether the day exists). */
+static bool day_valid(gb_str_t d)
+{
+    if (d.len != 10 || d.ptr[4] != '-' || d.ptr[7] != '-')
+        return false;
+    for (size_t i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (d.ptr[i] < '0' || d.ptr[i] > '9'))
+            return false;
+    return true;
+}
 
 static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_error_t *err)
 {
@@ -202,16 +214,18 @@ static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_err
     const msgpack_object *overdue = event_map_get(root, "overdue");
     q->limit = WIRE_QUERY_LIMIT_DEFAULT;
     if (wire_get_str(root, "what", &what) < 0)
-        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats");
+        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats, alerts, alert");
     size_t i = 0;
-    while (i < 3 && !(strlen(query_names[i]) == what.len && !memcmp(query_names[i], what.ptr, what.len)))
+    while (i < NQUERIES &&
+           !(strlen(query_names[i]) == what.len && !memcmp(query_names[i], what.ptr, what.len)))
         i++;
-    if (i == 3)
-        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats");
+    if (i == NQUERIES)
+        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats, alerts, alert");
     q->what = (wire_query_t)i;
     if (opt_str(root, "id", &q->id, err) < 0 || opt_str(root, "grid", &q->grid, err) < 0 ||
         opt_str(root, "assignee", &q->assignee, err) < 0 ||
-        opt_str(root, "status", &q->status, err) < 0 || opt_str(root, "month", &q->month, err) < 0)
+        opt_str(root, "status", &q->status, err) < 0 || opt_str(root, "month", &q->month, err) < 0 ||
+        opt_str(root, "day", &q->day, err) < 0)
         return -1;
     if (overdue && overdue->type != MSGPACK_OBJECT_BOOLEAN)
         return gb_error_set(err, GB_E_SCHEMA, "overdue: must be true or false");
@@ -227,6 +241,10 @@ static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_err
     }
     if (q->what == WIRE_Q_TASK && !q->id.len)
         return gb_error_set(err, GB_E_SCHEMA, "id: required for what=task");
+    if (q->what == WIRE_Q_ALERT && !q->id.len)
+        return gb_error_set(err, GB_E_SCHEMA, "id: required for what=alert");
+    if (q->what == WIRE_Q_ALERTS && !day_valid(q->day))
+        return gb_error_set(err, GB_E_SCHEMA, "day: required for what=alerts, as YYYY-MM-DD");
     if (q->what == WIRE_Q_STATS && q->month.len != 7)
         return gb_error_set(err, GB_E_SCHEMA, "month: required for what=stats, as YYYY-MM");
     return 0;
@@ -459,14 +477,14 @@ static void pack_opt(msgpack_packer *pk, const char *key, gb_str_t v)
 void wire_pack_query(msgpack_packer *pk, uint64_t rid, const wire_query_args_t *q)
 {
     uint32_t n = 3 + !!q->id.len + !!q->grid.len + !!q->assignee.len + !!q->status.len +
-                 !!q->month.len + q->overdue + !!q->after + !!q->limit;
+                 !!q->month.len + !!q->day.len + q->overdue + !!q->after + !!q->limit;
     msgpack_pack_map(pk, n);
     wire_pack_cstr(pk, "op"), wire_pack_cstr(pk, "query");
     wire_pack_cstr(pk, "rid"), msgpack_pack_uint64(pk, rid);
     wire_pack_cstr(pk, "what"), wire_pack_cstr(pk, query_names[q->what]);
     pack_opt(pk, "id", q->id), pack_opt(pk, "grid", q->grid);
     pack_opt(pk, "assignee", q->assignee), pack_opt(pk, "status", q->status);
-    pack_opt(pk, "month", q->month);
+    pack_opt(pk, "month", q->month), pack_opt(pk, "day", q->day);
     if (q->overdue)
         wire_pack_cstr(pk, "overdue"), msgpack_pack_true(pk);
     if (q->after)

@@ -44,6 +44,7 @@
 #include "stats.h"
 #include "store.h"
 #include "taskdb.h"
+#include "alerts.h"
 #include "wire.h"
 
 #define ITEMS_MAX 8
@@ -78,6 +79,9 @@ static struct {
     taskdb_t *taskdb;
     feed_t *feed;
     cases_t *cases;
+    alertdb_t *alertdb; /* the alert loop, its feed records stored but never published */
+    alerts_t *alerts;
+    alert_t alert_scratch;
     task_t *task_scratch;
     wire_decoder_t *dec, *reply_dec, *req_dec;
     msgpack_sbuffer replies, scratch, rid_a, rid_b;
@@ -108,7 +112,13 @@ static void world_open(void)
         fz.feed = feed_new(fz.base, fz.pub, "tasks", tasks_head, fz.taskdb);
     if (fz.feed)
         fz.cases = cases_new(fz.taskdb, fz.feed, fz.community);
-    if (!fz.cases) {
+    if (fz.cases)
+        fz.alertdb = alertdb_new(fz.store, err, sizeof err);
+    if (fz.alertdb)
+        fz.alerts = alerts_new(fz.alertdb, NULL, fz.community);
+    if (fz.alerts)
+        cases_on_overdue(fz.cases, alerts_task_overdue, fz.alerts);
+    if (!fz.alerts) {
         fprintf(stderr, "fuzz_request: cannot open the store: %s\n", err);
         abort();
     }
@@ -118,6 +128,8 @@ static void world_open(void)
 static void world_close(void)
 {
     char data[PATH_MAX], lock[PATH_MAX];
+    alerts_destroy(&fz.alerts);
+    alertdb_destroy(&fz.alertdb);
     cases_destroy(&fz.cases);
     feed_destroy(&fz.feed);
     taskdb_destroy(&fz.taskdb);
@@ -422,6 +434,9 @@ static store_rc_t run_batch(const item_t *items, size_t n, bool storage_down)
         .community = fz.community,
         .taskdb = fz.taskdb,
         .cases = fz.cases,
+        .alertdb = fz.alertdb,
+        .alerts = fz.alerts,
+        .alert_scratch = &fz.alert_scratch,
         .allow_clock = (items[0].mode & MODE_ALLOW_CLOCK) != 0,
         .task_scratch = fz.task_scratch,
         .reply = &fz.reply_pk,

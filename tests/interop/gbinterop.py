@@ -382,6 +382,10 @@ class BusTest(unittest.TestCase):
         """PROTOCOL.md: more streams than events in the pong's heads come with routing."""
         return "tasks" in self.c.ping()["heads"]
 
+    def alerts_active(self):
+        """PROTOCOL.md: the alerts head in the pong comes with the alert loop."""
+        return "alerts" in self.c.ping()["heads"]
+
     def assertAck(self, reply, ev, dup=False):
         self.assertEqual(reply.get("op"), "ack", reply)
         self.assertEqual(reply["id"], ev["id"], reply)

@@ -54,12 +54,16 @@ gb_error_t evt_validate_bytes(const void *buf, size_t len, const event_refs_t *r
 /* Validates e and releases it. */
 gb_error_t evt_validate(json_t *e, const event_refs_t *refs)
 {
-    msgpack_sbuffer sb;
+    /* evt_ev's strings point into these bytes (msgpack unpacks strings in place), so they
+     * are kept until the next call: tests read evt_ev after validating. */
+    static msgpack_sbuffer sb;
+    static bool held;
+    if (held)
+        msgpack_sbuffer_destroy(&sb);
     jsonmp_pack_sbuffer(e, &sb);
+    held = true;
     json_decref(e);
-    gb_error_t err = evt_validate_bytes(sb.data, sb.size, refs);
-    msgpack_sbuffer_destroy(&sb);
-    return err;
+    return evt_validate_bytes(sb.data, sb.size, refs);
 }
 
 /* ---- the spec's tables ---- */
@@ -123,7 +127,7 @@ const evt_spec_type_t evt_spec[] = {
      false,
      {I("entry", true), E("direction", true, "income|expense"), N("amount_fen", true, 1, FEN_MAX),
       S("category", true, 1, 64), S("counterparty", true, 1, 200), MA("approved_by", false, 16),
-      T("due", false), S("note", false, 0, 2000)}},
+      T("due", false), S("note", false, 0, 2000), I("settles", false)}},
     {"task.accepted", false, true, {I("task", true), S("note", false, 0, 2000)}},
     {"task.progress",
      false,

@@ -39,7 +39,7 @@ typedef struct {
 typedef struct {
     const char *name;
     bool grid_required, followup;
-    evt_spec_field_t fields[9];
+    evt_spec_field_t fields[10];
 } evt_spec_type_t;
 
 /* The spec's 11 types, in the spec's order. */

@@ -1,0 +1,760 @@
+/*
+ * alertdb: see alertdb.h. Key layouts:
+ *   alerts  [seq 8]                              -> alert record (alert_pack, with history)
+ *   afeed   [feed seq 8]                         -> feed record
+ *   aidx    'k' day '\0' rule '\0' subject       -> alert seq 8: one alert per rule, subject, day
+ *           'o' [seq 8]                          -> (empty): unresolved alerts, for the digest
+ *           'e' [due 8][seq 8]                   -> (empty): pending escalations in time order
+ *           'd' day                              -> feed seq 8 of that day's digest
+ *           'm' name                             -> int 8: the timer's cursors
+ *   afacts  'n' entry                            -> [event seq 8][due 8]: entry numbers seen
+ *           'c' counterparty '\0' [amount 8][at 8] -> entry: for duplicate pairs
+ *           'u' [due 8] entry                    -> (empty): unsettled obligations in time order
+ *           'v' member '\0' [day 4]              -> (empty): a cadre's on-site days
+ * Ids hold no NUL, so the separators keep prefixes apart. Integers are big-endian so that
+ * LMDB's byte order is time order.
+ */
+#include "alertdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "be64.h"
+#include "wire.h"
+
+#define KEY_MAX 256
+#define FEED_SCAN_BUDGET 20000
+
+struct alertdb {
+    store_t *store;
+    MDB_dbi alerts, feed, idx, facts;
+    msgpack_zone zone;
+    msgpack_sbuffer buf;
+    alert_t *scratch;
+    MDB_txn *walk_txn; /* the transaction of the walk in progress */
+};
+
+alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
+{
+    alertdb_t *self = calloc(1, sizeof *self);
+    MDB_txn *txn;
+    int rc;
+    if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
+        !msgpack_zone_init(&self->zone, 4096)) {
+        snprintf(err, errlen, "out of memory");
+        free(self ? self->scratch : NULL);
+        free(self);
+        return NULL;
+    }
+    msgpack_sbuffer_init(&self->buf);
+    self->store = store;
+    if ((rc = mdb_txn_begin(store_env(store), NULL, 0, &txn)) == 0) {
+        if ((rc = mdb_dbi_open(txn, "alerts", MDB_CREATE, &self->alerts)) ||
+            (rc = mdb_dbi_open(txn, "afeed", MDB_CREATE, &self->feed)) ||
+            (rc = mdb_dbi_open(txn, "aidx", MDB_CREATE, &self->idx)) ||
+            (rc = mdb_dbi_open(txn, "afacts", MDB_CREATE, &self->facts)))
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+    }
+    if (rc) {
+        snprintf(err, errlen, "alert databases: %s", mdb_strerror(rc));
+        alertdb_destroy(&self);
+    }
+    return self;
+}
+
+void alertdb_destroy(alertdb_t **self_p)
+{
+    alertdb_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    msgpack_zone_destroy(&self->zone);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self->scratch);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- the record ---- */
+
+static const char *const status_names[] = {"open", "acknowledged", "resolved"};
+
+const char *alert_status_name(alert_status_t s)
+{
+    return s <= ALERT_RESOLVED ? status_names[s] : "?";
+}
+
+void alert_format_id(uint64_t seq, char out[ALERT_ID_MAX])
+{
+    snprintf(out, ALERT_ID_MAX, "a-%llu", (unsigned long long)seq);
+}
+
+int alert_parse_id(const char *s, size_t len, uint64_t *seq)
+{
+    uint64_t n = 0;
+    if (len < 3 || len > 22 || s[0] != 'a' || s[1] != '-' || s[2] == '0')
+        return -1;
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        n = n * 10 + (uint64_t)(s[i] - '0');
+    }
+    *seq = n;
+    return 0;
+}
+
+static void copy(char *dst, size_t cap, const char *src, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+void alert_add_step(alert_t *a, int64_t at, const char *by, const char *step, const char *note,
+                    size_t note_len)
+{
+    if (a->nhistory == ALERT_HISTORY_MAX) {
+        memmove(&a->history[1], &a->history[2], (ALERT_HISTORY_MAX - 2) * sizeof a->history[0]);
+        a->nhistory--;
+    }
+    alert_step_t *s = &a->history[a->nhistory++];
+    s->at = at;
+    copy(s->by, sizeof s->by, by, strlen(by));
+    copy(s->step, sizeof s->step, step, strlen(step));
+    copy(s->note, sizeof s->note, note, note_len);
+}
+
+static void kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    wire_pack_cstr(pk, k), wire_pack_cstr(pk, v);
+}
+
+static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+    wire_pack_cstr(pk, k), msgpack_pack_int64(pk, v);
+}
+
+void alert_pack(msgpack_packer *pk, const alert_t *a, bool with_history)
+{
+    char id[ALERT_ID_MAX];
+    alert_format_id(a->seq, id);
+    msgpack_pack_map(pk, 15 + (with_history ? 1 : 0));
+    kv_str(pk, "id", id), kv_int(pk, "seq", (int64_t)a->seq);
+    kv_str(pk, "rule", a->rule), kv_str(pk, "severity", a->severity);
+    kv_str(pk, "subject", a->subject), kv_str(pk, "day", a->day);
+    kv_str(pk, "status", alert_status_name(a->status)), kv_int(pk, "level", a->level);
+    kv_str(pk, "notify", a->notify), kv_int(pk, "count", a->count);
+    kv_int(pk, "raised_at", a->raised_at), kv_int(pk, "last_at", a->last_at);
+    kv_int(pk, "escalate_at", a->escalate_at), kv_int(pk, "escalations", a->escalations);
+    wire_pack_cstr(pk, "evidence");
+    msgpack_pack_array(pk, a->nevidence);
+    for (uint32_t i = 0; i < a->nevidence; i++)
+        wire_pack_cstr(pk, a->evidence[i]);
+    if (!with_history)
+        return;
+    wire_pack_cstr(pk, "history");
+    msgpack_pack_array(pk, a->nhistory);
+    for (uint32_t i = 0; i < a->nhistory; i++) {
+        const alert_step_t *s = &a->history[i];
+        msgpack_pack_map(pk, 4);
+        kv_int(pk, "at", s->at), kv_str(pk, "by", s->by);
+        kv_str(pk, "step", s->step), kv_str(pk, "note", s->note);
+    }
+}
+
+static void get_text(const msgpack_object *map, const char *key, char *dst, size_t cap)
+{
+    gb_str_t s = {"", 0};
+    wire_get_str(map, key, &s);
+    copy(dst, cap, s.ptr, s.len);
+}
+
+static int64_t get_int(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = event_map_get(map, key);
+    if (!o)
+        return 0;
+    return o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? o->via.i64 : (int64_t)o->via.u64;
+}
+
+static void unpack_history(const msgpack_object *arr, alert_t *a)
+{
+    for (uint32_t i = 0; arr && i < arr->via.array.size && i < ALERT_HISTORY_MAX; i++) {
+        const msgpack_object *s = &arr->via.array.ptr[i];
+        alert_step_t *st = &a->history[a->nhistory++];
+        st->at = get_int(s, "at");
+        get_text(s, "by", st->by, sizeof st->by);
+        get_text(s, "step", st->step, sizeof st->step);
+        get_text(s, "note", st->note, sizeof st->note);
+    }
+}
+
+static int unpack(const msgpack_object *m, alert_t *a)
+{
+    char status[16];
+    memset(a, 0, offsetof(alert_t, evidence));
+    a->nevidence = a->nhistory = 0;
+    a->seq = (uint64_t)get_int(m, "seq");
+    get_text(m, "rule", a->rule, sizeof a->rule);
+    get_text(m, "severity", a->severity, sizeof a->severity);
+    get_text(m, "subject", a->subject, sizeof a->subject);
+    get_text(m, "day", a->day, sizeof a->day);
+    get_text(m, "status", status, sizeof status);
+    a->status = !strcmp(status, "resolved")       ? ALERT_RESOLVED
+                : !strcmp(status, "acknowledged") ? ALERT_ACKNOWLEDGED
+                                                  : ALERT_OPEN;
+    a->level = (uint32_t)get_int(m, "level");
+    get_text(m, "notify", a->notify, sizeof a->notify);
+    a->count = (uint32_t)get_int(m, "count");
+    a->raised_at = get_int(m, "raised_at"), a->last_at = get_int(m, "last_at");
+    a->escalate_at = get_int(m, "escalate_at");
+    a->escalations = (uint32_t)get_int(m, "escalations");
+    const msgpack_object *ev = event_map_get(m, "evidence");
+    for (uint32_t i = 0;
+         ev && ev->type == MSGPACK_OBJECT_ARRAY && i < ev->via.array.size && i < ALERT_EVIDENCE_MAX;
+         i++) {
+        const msgpack_object *o = &ev->via.array.ptr[i];
+        if (o->type == MSGPACK_OBJECT_STR)
+            copy(a->evidence[a->nevidence++], ALERT_TEXT_MAX, o->via.str.ptr, o->via.str.size);
+    }
+    const msgpack_object *h = event_map_get(m, "history");
+    unpack_history(h && h->type == MSGPACK_OBJECT_ARRAY ? h : NULL, a);
+    return 0;
+}
+
+static int decode(alertdb_t *self, const MDB_val *v, alert_t *a)
+{
+    msgpack_object obj;
+    size_t off = 0;
+    msgpack_zone_clear(&self->zone);
+    if (msgpack_unpack(v->mv_data, v->mv_size, &off, &self->zone, &obj) != MSGPACK_UNPACK_SUCCESS ||
+        obj.type != MSGPACK_OBJECT_MAP)
+        return -1;
+    return unpack(&obj, a);
+}
+
+/* ---- raw keys ---- */
+
+/* A get in the batch's transaction when one is open: 0 found, 1 not, -1 error. */
+static int get(alertdb_t *self, MDB_dbi dbi, const void *key, size_t len, void *val, size_t cap,
+               size_t *vlen)
+{
+    MDB_txn *txn;
+    MDB_val k = {len, (void *)key}, v;
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0) {
+        size_t n = v.mv_size < cap ? v.mv_size : cap;
+        if (val)
+            memcpy(val, v.mv_data, n);
+        if (vlen)
+            *vlen = n;
+    }
+    store_read_end(self->store, txn);
+    return rc == MDB_NOTFOUND ? 1 : rc ? -1 : 0;
+}
+
+static store_rc_t put(alertdb_t *self, MDB_dbi dbi, const void *key, size_t len, const void *val,
+                      size_t vlen, const char *what)
+{
+    MDB_val k = {len, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(store_txn(self->store), dbi, &k, &v, 0);
+    return rc ? store_fail(self->store, rc, what) : STORE_OK;
+}
+
+static store_rc_t del(alertdb_t *self, MDB_dbi dbi, const void *key, size_t len, const char *what)
+{
+    MDB_val k = {len, (void *)key};
+    int rc = mdb_del(store_txn(self->store), dbi, &k, NULL);
+    return rc && rc != MDB_NOTFOUND ? store_fail(self->store, rc, what) : STORE_OK;
+}
+
+/* prefix, then up to three NUL-separated texts (NULL ends), into out. */
+static size_t text_key(unsigned char *out, char prefix, const char *a, const char *b, const char *c)
+{
+    const char *parts[] = {a, b, c};
+    size_t n = 0;
+    out[n++] = (unsigned char)prefix;
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        size_t len = strnlen(parts[i], 72);
+        if (i)
+            out[n++] = 0;
+        memcpy(out + n, parts[i], len), n += len;
+    }
+    return n;
+}
+
+static size_t seq_key(unsigned char *out, char prefix, int64_t t, uint64_t seq)
+{
+    out[0] = (unsigned char)prefix;
+    be64_put(out + 1, (uint64_t)t);
+    be64_put(out + 9, seq);
+    return 17;
+}
+
+/* Walks dbi from start while keys begin with prefix: fn(arg, key, val) non-zero stops. Runs
+ * in the batch's transaction when one is open. */
+typedef int (*walk_fn)(void *arg, const MDB_val *k, const MDB_val *v);
+static long walk(alertdb_t *self, MDB_dbi dbi, const void *start, size_t start_len,
+                 size_t prefix_len, walk_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k = {start_len, (void *)start}, v;
+    long n = 0;
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    self->walk_txn = txn;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size < prefix_len || memcmp(k.mv_data, start, prefix_len) != 0)
+                break;
+            n++;
+            if (fn(arg, &k, &v))
+                break;
+        }
+        mdb_cursor_close(cur);
+    } else {
+        n = -1;
+    }
+    store_read_end(self->store, txn);
+    return n;
+}
+
+/* Takes (deletes) keys of prefix whose 8-byte time after it is <= now, in order. */
+typedef int (*take_fn)(void *arg, const unsigned char *key, size_t len);
+static long take(alertdb_t *self, MDB_dbi dbi, char prefix, int64_t now, take_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    unsigned char start[1] = {(unsigned char)prefix}, key[KEY_MAX];
+    long n = 0;
+    if (mdb_cursor_open(store_txn(self->store), dbi, &cur))
+        return -1;
+    for (;;) {
+        k.mv_size = 1, k.mv_data = start;
+        if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != 0 || k.mv_size < 9 ||
+            k.mv_size > KEY_MAX || ((unsigned char *)k.mv_data)[0] != (unsigned char)prefix ||
+            (int64_t)be64_get((unsigned char *)k.mv_data + 1) > now)
+            break;
+        size_t len = k.mv_size;
+        memcpy(key, k.mv_data, len);
+        if (mdb_cursor_del(cur, 0))
+            break;
+        n++;
+        if (fn(arg, key, len) < 0) {
+            n = -1;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
+/* The time of the first key of prefix: 0 and *t, 1 when none. */
+static int first_time(alertdb_t *self, MDB_dbi dbi, char prefix, int64_t *t)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char start[1] = {(unsigned char)prefix};
+    MDB_val k = {1, start}, v;
+    int found = 1;
+    if (store_read_begin(self->store, &txn))
+        return 1;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size >= 9 &&
+            ((unsigned char *)k.mv_data)[0] == (unsigned char)prefix) {
+            *t = (int64_t)be64_get((unsigned char *)k.mv_data + 1);
+            found = 0;
+        }
+        mdb_cursor_close(cur);
+    }
+    store_read_end(self->store, txn);
+    return found;
+}
+
+static uint64_t last_seq(alertdb_t *self, MDB_dbi dbi)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t seq = 0;
+    if (store_read_begin(self->store, &txn))
+        return 0;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            seq = be64_get(k.mv_data);
+        mdb_cursor_close(cur);
+    }
+    store_read_end(self->store, txn);
+    return seq;
+}
+
+/* ---- alerts ---- */
+
+int alertdb_get(alertdb_t *self, uint64_t seq, alert_t *a)
+{
+    unsigned char key[8];
+    MDB_txn *txn;
+    be64_put(key, seq);
+    MDB_val k = {8, key}, v;
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    int rc = mdb_get(txn, self->alerts, &k, &v);
+    int result = rc == MDB_NOTFOUND ? 1 : rc ? -1 : decode(self, &v, a);
+    store_read_end(self->store, txn);
+    return result;
+}
+
+int alertdb_find(alertdb_t *self, const char *day, const char *rule, const char *subject,
+                 uint64_t *seq)
+{
+    unsigned char key[KEY_MAX], val[8];
+    size_t n = text_key(key, 'k', day, rule, subject), len = 0;
+    int rc = get(self, self->idx, key, n, val, 8, &len);
+    if (rc == 0 && len == 8)
+        *seq = be64_get(val);
+    return rc == 0 && len == 8 ? 0 : 1;
+}
+
+uint64_t alertdb_next_seq(alertdb_t *self)
+{
+    return last_seq(self, self->alerts) + 1;
+}
+
+static store_rc_t sync_keys(alertdb_t *self, const alert_t *old, const alert_t *a)
+{
+    unsigned char key[KEY_MAX], val[8];
+    store_rc_t rc = STORE_OK;
+    if (!old) {
+        be64_put(val, a->seq);
+        rc = put(self, self->idx, key, text_key(key, 'k', a->day, a->rule, a->subject), val, 8,
+                 "alert key");
+    }
+    bool was_open = old && old->status != ALERT_RESOLVED, is_open = a->status != ALERT_RESOLVED;
+    if (rc == STORE_OK && was_open != is_open) {
+        key[0] = 'o', be64_put(key + 1, a->seq);
+        rc = is_open ? put(self, self->idx, key, 9, "", 0, "open alert")
+                     : del(self, self->idx, key, 9, "open alert");
+    }
+    int64_t was = old ? old->escalate_at : 0;
+    if (rc == STORE_OK && was != a->escalate_at && was)
+        rc = del(self, self->idx, key, seq_key(key, 'e', was, a->seq), "escalation");
+    if (rc == STORE_OK && was != a->escalate_at && a->escalate_at)
+        rc = put(self, self->idx, key, seq_key(key, 'e', a->escalate_at, a->seq), "", 0,
+                 "escalation");
+    return rc;
+}
+
+store_rc_t alertdb_put(alertdb_t *self, const alert_t *old, const alert_t *a)
+{
+    unsigned char key[8];
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&self->buf);
+    msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
+    alert_pack(&pk, a, true);
+    be64_put(key, a->seq);
+    store_rc_t rc = put(self, self->alerts, key, 8, self->buf.data, self->buf.size, "alert");
+    return rc == STORE_OK ? sync_keys(self, old, a) : rc;
+}
+
+typedef struct {
+    alertdb_t *self;
+    alertdb_alert_fn fn;
+    void *arg;
+} scan_t;
+
+/* Inside walk(): one thread holds one read transaction, so the record is read in the
+ * walk's own (the batch's, when one is open). */
+static int scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    scan_t *s = arg;
+    unsigned char key[8];
+    if (k->mv_data && ((const unsigned char *)k->mv_data)[0] == 'o')
+        memcpy(key, (const unsigned char *)k->mv_data + 1, 8);
+    else if (v->mv_size == 8)
+        memcpy(key, v->mv_data, 8);
+    else
+        return 0;
+    MDB_val rk = {8, key}, rv;
+    int rc = mdb_get(s->self->walk_txn, s->self->alerts, &rk, &rv);
+    return rc == 0 && decode(s->self, &rv, s->self->scratch) == 0 ? s->fn(s->arg, s->self->scratch)
+                                                                  : 0;
+}
+
+long alertdb_scan(alertdb_t *self, const char *day, alertdb_alert_fn fn, void *arg)
+{
+    unsigned char key[KEY_MAX];
+    scan_t s = {self, fn, arg};
+    size_t n = day ? text_key(key, 'k', day, NULL, NULL) + 1 : 1;
+    if (day)
+        key[n - 1] = 0;
+    else
+        key[0] = 'o';
+    return walk(self, self->idx, key, n, n, scan_one, &s);
+}
+
+int alertdb_next_escalation(alertdb_t *self, int64_t *due)
+{
+    return first_time(self, self->idx, 'e', due);
+}
+
+typedef struct {
+    alertdb_seq_fn fn;
+    alertdb_entry_fn efn;
+    void *arg;
+} take_t;
+
+static int take_escalation(void *arg, const unsigned char *key, size_t len)
+{
+    take_t *t = arg;
+    return len == 17 ? t->fn(t->arg, be64_get(key + 9)) : 0;
+}
+
+long alertdb_take_escalations(alertdb_t *self, int64_t now, alertdb_seq_fn fn, void *arg)
+{
+    take_t t = {fn, NULL, arg};
+    return take(self, self->idx, 'e', now, take_escalation, &t);
+}
+
+/* ---- feed, digests, cursors ---- */
+
+uint64_t alertdb_feed_head(alertdb_t *self)
+{
+    return last_seq(self, self->feed);
+}
+
+store_rc_t alertdb_feed_put(alertdb_t *self, uint64_t seq, const void *rec, size_t len)
+{
+    unsigned char key[8];
+    be64_put(key, seq);
+    MDB_val k = {8, key}, v = {len, (void *)rec};
+    int rc = mdb_put(store_txn(self->store), self->feed, &k, &v, MDB_APPEND);
+    return rc ? store_fail(self->store, rc, "alerts feed") : STORE_OK;
+}
+
+typedef struct {
+    const char *filter;
+    size_t filter_len;
+    uint32_t limit, n, scanned;
+    alertdb_record_fn fn;
+    void *arg;
+    wire_decoder_t *dec;
+    uint64_t last;
+} feed_read_t;
+
+static bool topic_matches(feed_read_t *r, const MDB_val *v)
+{
+    gb_str_t topic;
+    const msgpack_object *obj;
+    if (!r->filter_len)
+        return true;
+    if (wire_decode_object(r->dec, v->mv_data, v->mv_size, &obj, NULL) < 0 ||
+        wire_get_str(obj, "topic", &topic) < 0)
+        return false;
+    return topic.len >= r->filter_len && memcmp(topic.ptr, r->filter, r->filter_len) == 0;
+}
+
+static int feed_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    feed_read_t *r = arg;
+    uint64_t seq = be64_get(k->mv_data);
+    if (r->scanned++ == FEED_SCAN_BUDGET)
+        return 1;
+    if (topic_matches(r, v)) {
+        if (r->fn(r->arg, seq, v->mv_data, v->mv_size))
+            return 1; /* the reply is full: this record is not handled */
+        r->n++;
+    }
+    r->last = seq;
+    return r->n >= r->limit;
+}
+
+long alertdb_feed_read(alertdb_t *self, uint64_t from, uint32_t limit, const char *filter,
+                       size_t filter_len, alertdb_record_fn fn, void *arg, uint64_t *last_seen)
+{
+    unsigned char key[8];
+    feed_read_t r = {filter, filter_len, limit, 0, 0, fn, arg, wire_decoder_new(), 0};
+    be64_put(key, from);
+    long n = r.dec && limit ? walk(self, self->feed, key, 8, 0, feed_one, &r) : 0;
+    wire_decoder_destroy(&r.dec);
+    *last_seen = r.last;
+    return n < 0 ? -1 : (long)r.n;
+}
+
+int alertdb_digest_get(alertdb_t *self, const char *day, uint64_t *seq)
+{
+    unsigned char key[KEY_MAX], val[8];
+    size_t len = 0;
+    int rc = get(self, self->idx, key, text_key(key, 'd', day, NULL, NULL), val, 8, &len);
+    if (rc == 0 && len == 8)
+        *seq = be64_get(val);
+    return rc == 0 && len == 8 ? 0 : 1;
+}
+
+store_rc_t alertdb_digest_put(alertdb_t *self, const char *day, uint64_t seq)
+{
+    unsigned char key[KEY_MAX], val[8];
+    be64_put(val, seq);
+    return put(self, self->idx, key, text_key(key, 'd', day, NULL, NULL), val, 8, "digest");
+}
+
+int alertdb_meta_get(alertdb_t *self, const char *name, int64_t *v)
+{
+    unsigned char key[KEY_MAX], val[8];
+    size_t len = 0;
+    int rc = get(self, self->idx, key, text_key(key, 'm', name, NULL, NULL), val, 8, &len);
+    if (rc == 0 && len == 8)
+        *v = (int64_t)be64_get(val);
+    return rc == 0 && len == 8 ? 0 : 1;
+}
+
+store_rc_t alertdb_meta_put(alertdb_t *self, const char *name, int64_t v)
+{
+    unsigned char key[KEY_MAX], val[8];
+    be64_put(val, (uint64_t)v);
+    return put(self, self->idx, key, text_key(key, 'm', name, NULL, NULL), val, 8, "alert cursor");
+}
+
+/* ---- facts ---- */
+
+int alertdb_entry_get(alertdb_t *self, const char *entry, uint64_t *seq, int64_t *due)
+{
+    unsigned char key[KEY_MAX], val[16];
+    size_t len = 0;
+    int rc = get(self, self->facts, key, text_key(key, 'n', entry, NULL, NULL), val, 16, &len);
+    if (rc != 0 || len != 16)
+        return 1;
+    *seq = be64_get(val), *due = (int64_t)be64_get(val + 8);
+    return 0;
+}
+
+store_rc_t alertdb_entry_put(alertdb_t *self, const char *entry, uint64_t seq, int64_t due)
+{
+    unsigned char key[KEY_MAX], val[16];
+    be64_put(val, seq), be64_put(val + 8, (uint64_t)due);
+    return put(self, self->facts, key, text_key(key, 'n', entry, NULL, NULL), val, 16,
+               "ledger entry");
+}
+
+static size_t pair_key(unsigned char *key, const char *cp, int64_t amount, int64_t at)
+{
+    size_t n = text_key(key, 'c', cp, NULL, NULL);
+    key[n++] = 0;
+    be64_put(key + n, (uint64_t)amount), n += 8;
+    be64_put(key + n, (uint64_t)at);
+    return n + 8;
+}
+
+typedef struct {
+    int64_t to;
+    char *entry;
+    size_t entry_len;
+    bool found;
+} near_t;
+
+static int near_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    near_t *n = arg;
+    if ((int64_t)be64_get((const unsigned char *)k->mv_data + k->mv_size - 8) > n->to)
+        return 1;
+    copy(n->entry, n->entry_len, v->mv_data, v->mv_size);
+    n->found = true;
+    return 1;
+}
+
+int alertdb_pair_near(alertdb_t *self, const char *cp, int64_t amount, int64_t at, int64_t window,
+                      char *entry, size_t entry_len)
+{
+    unsigned char key[KEY_MAX];
+    near_t n = {at + window, entry, entry_len, false};
+    size_t len = pair_key(key, cp, amount, at - window);
+    return walk(self, self->facts, key, len, len - 8, near_one, &n) < 0 || !n.found ? 1 : 0;
+}
+
+store_rc_t alertdb_pair_put(alertdb_t *self, const char *cp, int64_t amount, int64_t at,
+                            const char *entry)
+{
+    unsigned char key[KEY_MAX];
+    return put(self, self->facts, key, pair_key(key, cp, amount, at), entry, strlen(entry),
+               "ledger pair");
+}
+
+static size_t due_key(unsigned char *key, int64_t due, const char *entry)
+{
+    size_t n = strnlen(entry, 72);
+    key[0] = 'u';
+    be64_put(key + 1, (uint64_t)due);
+    memcpy(key + 9, entry, n);
+    return 9 + n;
+}
+
+store_rc_t alertdb_due_set(alertdb_t *self, int64_t due, const char *entry, bool pending)
+{
+    unsigned char key[KEY_MAX];
+    size_t n = due_key(key, due, entry);
+    return pending ? put(self, self->facts, key, n, "", 0, "obligation")
+                   : del(self, self->facts, key, n, "obligation");
+}
+
+int alertdb_next_due(alertdb_t *self, int64_t *due)
+{
+    return first_time(self, self->facts, 'u', due);
+}
+
+static int take_obligation(void *arg, const unsigned char *key, size_t len)
+{
+    take_t *t = arg;
+    char entry[ALERT_TEXT_MAX];
+    copy(entry, sizeof entry, (const char *)key + 9, len - 9);
+    return t->efn(t->arg, entry, (int64_t)be64_get(key + 1));
+}
+
+long alertdb_take_due(alertdb_t *self, int64_t now, alertdb_entry_fn fn, void *arg)
+{
+    take_t t = {NULL, fn, arg};
+    return take(self, self->facts, 'u', now, take_obligation, &t);
+}
+
+static size_t visit_key(unsigned char *key, const char *member, uint32_t day)
+{
+    size_t n = text_key(key, 'v', member, NULL, NULL);
+    key[n++] = 0;
+    key[n++] = (unsigned char)(day >> 24), key[n++] = (unsigned char)(day >> 16);
+    key[n++] = (unsigned char)(day >> 8), key[n++] = (unsigned char)day;
+    return n;
+}
+
+store_rc_t alertdb_visit_put(alertdb_t *self, const char *member, uint32_t day)
+{
+    unsigned char key[KEY_MAX];
+    return put(self, self->facts, key, visit_key(key, member, day), "", 0, "visit day");
+}
+
+typedef struct {
+    uint32_t to, n;
+} days_t;
+
+static int day_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+    days_t *d = arg;
+    const unsigned char *p = (const unsigned char *)k->mv_data + k->mv_size - 4;
+    (void)v;
+    if (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) > d->to)
+        return 1;
+    d->n++;
+    return 0;
+}
+
+uint32_t alertdb_visit_days(alertdb_t *self, const char *member, uint32_t from, uint32_t to)
+{
+    unsigned char key[KEY_MAX];
+    days_t d = {to, 0};
+    size_t n = visit_key(key, member, from);
+    walk(self, self->facts, key, n, n - 4, day_one, &d);
+    return d.n;
+}
