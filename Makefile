@@ -41,6 +41,7 @@ TLIB_SRC   := $(wildcard tests/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 E2E_SRC    := $(wildcard tests/e2e/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
+GEN_SRC    := tests/gen/gridbus-gen.c
 
 # $(call objs,BUILDDIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -63,6 +64,9 @@ $(1)/libgridbus.a: $(call objs,$(1),$(LIB_SRC) $(PROTO_SRC))
 	ar rcs $$@ $$^
 
 $(1)/gridbus: $(call objs,$(1),$(CLI_SRC)) $(1)/libgridbus.a
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm
+
+$(1)/gridbus-gen: $(call objs,$(1),$(GEN_SRC)) $(1)/libgridbus.a
 	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm
 
 $(1)/tests/unit/%: $(1)/obj/tests/unit/%.o $(call objs,$(1),$(DAEMON_LIB_SRC) $(TLIB_SRC)) $(1)/libgridbus.a
@@ -94,8 +98,8 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/unit/%,$(UNIT_SRC))
 E2E_BINS  = $(patsubst tests/e2e/%.c,$(1)/tests/e2e/%,$(E2E_SRC))
 BENCH_BINS = $(patsubst tests/bench/%.c,build/tests/bench/%,$(BENCH_SRC))
 
-RELEASE := build/gridbusd build/gridbus build/libgridbus.a build/libgridbus.so
-ASAN    := build/asan/gridbusd build/asan/gridbus
+RELEASE := build/gridbusd build/gridbus build/libgridbus.a build/libgridbus.so build/gridbus-gen
+ASAN    := build/asan/gridbusd build/asan/gridbus build/asan/gridbus-gen
 
 .SECONDARY:
 
@@ -165,7 +169,7 @@ uninstall:
 format:
 	clang-format -i $(PROTO_SRC) $(DAEMON_SRC) $(LIB_SRC) $(CLI_SRC) $(TLIB_SRC) $(UNIT_SRC) \
 		$(E2E_SRC) $(BENCH_SRC) $(wildcard proto/*.h daemon/*.h clients/*/*.h tests/lib/*.h) \
-		$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+		$(wildcard tests/fuzz/*.c tests/fuzz/*.h) $(GEN_SRC)
 
 clean:
 	rm -rf build

@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "be64.h"
+#include "feedlog.h"
 #include "wire.h"
 
 #define KEY_MAX 256
-#define FEED_SCAN_BUDGET 20000
 
 struct alertdb {
     store_t *store;
@@ -32,14 +32,11 @@ struct alertdb {
     msgpack_zone zone;
     msgpack_sbuffer buf;
     alert_t *scratch;
-    MDB_txn *walk_txn; /* the transaction of the walk in progress */
 };
 
 alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
 {
     alertdb_t *self = calloc(1, sizeof *self);
-    MDB_txn *txn;
-    int rc;
     if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
         !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
@@ -49,19 +46,9 @@ alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
     }
     msgpack_sbuffer_init(&self->buf);
     self->store = store;
-    if ((rc = mdb_txn_begin(store_env(store), NULL, 0, &txn)) == 0) {
-        if ((rc = mdb_dbi_open(txn, "alerts", MDB_CREATE, &self->alerts)) ||
-            (rc = mdb_dbi_open(txn, "afeed", MDB_CREATE, &self->feed)) ||
-            (rc = mdb_dbi_open(txn, "aidx", MDB_CREATE, &self->idx)) ||
-            (rc = mdb_dbi_open(txn, "afacts", MDB_CREATE, &self->facts)))
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn);
-    }
-    if (rc) {
-        snprintf(err, errlen, "alert databases: %s", mdb_strerror(rc));
+    if (store_open_dbs(store, err, errlen, "alert databases", "alerts", &self->alerts, "afeed",
+                       &self->feed, "aidx", &self->idx, "afacts", &self->facts, NULL) < 0)
         alertdb_destroy(&self);
-    }
     return self;
 }
 
@@ -295,36 +282,6 @@ static size_t seq_key(unsigned char *out, char prefix, int64_t t, uint64_t seq)
     return 17;
 }
 
-/* Walks dbi from start while keys begin with prefix: fn(arg, key, val) non-zero stops. Runs
- * in the batch's transaction when one is open. */
-typedef int (*walk_fn)(void *arg, const MDB_val *k, const MDB_val *v);
-static long walk(alertdb_t *self, MDB_dbi dbi, const void *start, size_t start_len,
-                 size_t prefix_len, walk_fn fn, void *arg)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k = {start_len, (void *)start}, v;
-    long n = 0;
-    if (store_read_begin(self->store, &txn))
-        return -1;
-    self->walk_txn = txn;
-    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
-        int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
-        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size < prefix_len || memcmp(k.mv_data, start, prefix_len) != 0)
-                break;
-            n++;
-            if (fn(arg, &k, &v))
-                break;
-        }
-        mdb_cursor_close(cur);
-    } else {
-        n = -1;
-    }
-    store_read_end(self->store, txn);
-    return n;
-}
-
 /* Takes (deletes) keys of prefix whose 8-byte time after it is <= now, in order. */
 typedef int (*take_fn)(void *arg, const unsigned char *key, size_t len);
 static long take(alertdb_t *self, MDB_dbi dbi, char prefix, int64_t now, take_fn fn, void *arg)
@@ -377,23 +334,6 @@ static int first_time(alertdb_t *self, MDB_dbi dbi, char prefix, int64_t *t)
     return found;
 }
 
-static uint64_t last_seq(alertdb_t *self, MDB_dbi dbi)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    uint64_t seq = 0;
-    if (store_read_begin(self->store, &txn))
-        return 0;
-    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
-        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-            seq = be64_get(k.mv_data);
-        mdb_cursor_close(cur);
-    }
-    store_read_end(self->store, txn);
-    return seq;
-}
-
 /* ---- alerts ---- */
 
 int alertdb_get(alertdb_t *self, uint64_t seq, alert_t *a)
@@ -423,7 +363,8 @@ int alertdb_find(alertdb_t *self, const char *day, const char *rule, const char 
 
 uint64_t alertdb_next_seq(alertdb_t *self)
 {
-    return last_seq(self, self->alerts) + 1;
+    /* alerts are keyed like a feed: by an 8-byte seq, in order */
+    return feedlog_head(self->store, self->alerts) + 1;
 }
 
 static store_rc_t sync_keys(alertdb_t *self, const alert_t *old, const alert_t *a)
@@ -468,9 +409,9 @@ typedef struct {
     void *arg;
 } scan_t;
 
-/* Inside walk(): one thread holds one read transaction, so the record is read in the
+/* Inside store_walk(): one thread holds one read transaction, so the record is read in the
  * walk's own (the batch's, when one is open). */
-static int scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+static int scan_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     scan_t *s = arg;
     unsigned char key[8];
@@ -481,7 +422,7 @@ static int scan_one(void *arg, const MDB_val *k, const MDB_val *v)
     else
         return 0;
     MDB_val rk = {8, key}, rv;
-    int rc = mdb_get(s->self->walk_txn, s->self->alerts, &rk, &rv);
+    int rc = mdb_get(txn, s->self->alerts, &rk, &rv);
     return rc == 0 && decode(s->self, &rv, s->self->scratch) == 0 ? s->fn(s->arg, s->self->scratch)
                                                                   : 0;
 }
@@ -495,7 +436,7 @@ long alertdb_scan(alertdb_t *self, const char *day, alertdb_alert_fn fn, void *a
         key[n - 1] = 0;
     else
         key[0] = 'o';
-    return walk(self, self->idx, key, n, n, scan_one, &s);
+    return store_walk(self->store, self->idx, key, n, n, scan_one, &s);
 }
 
 int alertdb_next_escalation(alertdb_t *self, int64_t *due)
@@ -525,65 +466,19 @@ long alertdb_take_escalations(alertdb_t *self, int64_t now, alertdb_seq_fn fn, v
 
 uint64_t alertdb_feed_head(alertdb_t *self)
 {
-    return last_seq(self, self->feed);
+    return feedlog_head(self->store, self->feed);
 }
 
 store_rc_t alertdb_feed_put(alertdb_t *self, uint64_t seq, const void *rec, size_t len)
 {
-    unsigned char key[8];
-    be64_put(key, seq);
-    MDB_val k = {8, key}, v = {len, (void *)rec};
-    int rc = mdb_put(store_txn(self->store), self->feed, &k, &v, MDB_APPEND);
-    return rc ? store_fail(self->store, rc, "alerts feed") : STORE_OK;
-}
-
-typedef struct {
-    const char *filter;
-    size_t filter_len;
-    uint32_t limit, n, scanned;
-    alertdb_record_fn fn;
-    void *arg;
-    wire_decoder_t *dec;
-    uint64_t last;
-} feed_read_t;
-
-static bool topic_matches(feed_read_t *r, const MDB_val *v)
-{
-    gb_str_t topic;
-    const msgpack_object *obj;
-    if (!r->filter_len)
-        return true;
-    if (wire_decode_object(r->dec, v->mv_data, v->mv_size, &obj, NULL) < 0 ||
-        wire_get_str(obj, "topic", &topic) < 0)
-        return false;
-    return topic.len >= r->filter_len && memcmp(topic.ptr, r->filter, r->filter_len) == 0;
-}
-
-static int feed_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-    feed_read_t *r = arg;
-    uint64_t seq = be64_get(k->mv_data);
-    if (r->scanned++ == FEED_SCAN_BUDGET)
-        return 1;
-    if (topic_matches(r, v)) {
-        if (r->fn(r->arg, seq, v->mv_data, v->mv_size))
-            return 1; /* the reply is full: this record is not handled */
-        r->n++;
-    }
-    r->last = seq;
-    return r->n >= r->limit;
+    return feedlog_put(self->store, self->feed, seq, rec, len, "alerts feed");
 }
 
 long alertdb_feed_read(alertdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                        size_t filter_len, alertdb_record_fn fn, void *arg, uint64_t *last_seen)
 {
-    unsigned char key[8];
-    feed_read_t r = {filter, filter_len, limit, 0, 0, fn, arg, wire_decoder_new(), 0};
-    be64_put(key, from);
-    long n = r.dec && limit ? walk(self, self->feed, key, 8, 0, feed_one, &r) : 0;
-    wire_decoder_destroy(&r.dec);
-    *last_seen = r.last;
-    return n < 0 ? -1 : (long)r.n;
+    return feedlog_read(self->store, self->feed, from, limit, filter, filter_len, fn, arg,
+                        last_seen);
 }
 
 int alertdb_digest_get(alertdb_t *self, const char *day, uint64_t *seq)
@@ -657,9 +552,10 @@ typedef struct {
     bool found;
 } near_t;
 
-static int near_one(void *arg, const MDB_val *k, const MDB_val *v)
+static int near_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     near_t *n = arg;
+    (void)txn;
     if ((int64_t)be64_get((const unsigned char *)k->mv_data + k->mv_size - 8) > n->to)
         return 1;
     copy(n->entry, n->entry_len, v->mv_data, v->mv_size);
@@ -673,7 +569,9 @@ int alertdb_pair_near(alertdb_t *self, const char *cp, int64_t amount, int64_t a
     unsigned char key[KEY_MAX];
     near_t n = {at + window, entry, entry_len, false};
     size_t len = pair_key(key, cp, amount, at - window);
-    return walk(self, self->facts, key, len, len - 8, near_one, &n) < 0 || !n.found ? 1 : 0;
+    return store_walk(self->store, self->facts, key, len, len - 8, near_one, &n) < 0 || !n.found
+               ? 1
+               : 0;
 }
 
 store_rc_t alertdb_pair_put(alertdb_t *self, const char *cp, int64_t amount, int64_t at,
@@ -739,11 +637,11 @@ typedef struct {
     uint32_t to, n;
 } days_t;
 
-static int day_one(void *arg, const MDB_val *k, const MDB_val *v)
+static int day_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     days_t *d = arg;
     const unsigned char *p = (const unsigned char *)k->mv_data + k->mv_size - 4;
-    (void)v;
+    (void)txn, (void)v;
     if (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) > d->to)
         return 1;
     d->n++;
@@ -755,6 +653,6 @@ uint32_t alertdb_visit_days(alertdb_t *self, const char *member, uint32_t from, 
     unsigned char key[KEY_MAX];
     days_t d = {to, 0};
     size_t n = visit_key(key, member, from);
-    walk(self, self->facts, key, n, n - 4, day_one, &d);
+    store_walk(self->store, self->facts, key, n, n - 4, day_one, &d);
     return d.n;
 }

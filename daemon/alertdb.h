@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "feedlog.h"
 #include "store.h"
 
 #define ALERT_ID_MAX 24
@@ -88,8 +89,8 @@ long alertdb_take_escalations(alertdb_t *self, int64_t now, alertdb_seq_fn fn, v
 /* ---- the alerts feed and the digests ---- */
 uint64_t alertdb_feed_head(alertdb_t *self);
 store_rc_t alertdb_feed_put(alertdb_t *self, uint64_t seq, const void *rec, size_t len);
-typedef int (*alertdb_record_fn)(void *arg, uint64_t seq, const void *rec, size_t len);
-/* As taskdb_feed_read. */
+typedef feedlog_record_fn alertdb_record_fn;
+/* As feedlog_read (and taskdb_feed_read). */
 long alertdb_feed_read(alertdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                        size_t filter_len, alertdb_record_fn fn, void *arg, uint64_t *last_seen);
 /* The feed seq of day's digest: 0 and *seq, 1 when none. */

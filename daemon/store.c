@@ -371,6 +371,54 @@ void store_read_end(store_t *self, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
+int store_open_dbs(store_t *self, char *err, size_t errlen, const char *what, ...)
+{
+    MDB_txn *txn;
+    va_list ap;
+    const char *name;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc == 0) {
+        va_start(ap, what);
+        while (rc == 0 && (name = va_arg(ap, const char *)))
+            rc = mdb_dbi_open(txn, name, MDB_CREATE, va_arg(ap, MDB_dbi *));
+        va_end(ap);
+        if (rc)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+    }
+    if (rc)
+        snprintf(err, errlen, "%s: %s", what, mdb_strerror(rc));
+    return rc ? -1 : 0;
+}
+
+long store_walk(store_t *self, MDB_dbi dbi, const void *start, size_t start_len, size_t prefix_len,
+                store_walk_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k = {start_len, (void *)start}, v;
+    long n = 0;
+    if (store_read_begin(self, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+        /* LMDB refuses an empty key for MDB_SET_RANGE. */
+        int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size < prefix_len || memcmp(k.mv_data, start, prefix_len) != 0)
+                break;
+            n++;
+            if (fn(arg, txn, &k, &v))
+                break;
+        }
+        mdb_cursor_close(cur);
+    } else {
+        n = -1;
+    }
+    store_read_end(self, txn);
+    return n;
+}
+
 long store_read_events(store_t *self, uint64_t from, uint32_t limit, store_event_fn fn, void *arg)
 {
     MDB_txn *txn;

@@ -140,4 +140,17 @@ int store_read_begin(store_t *self, MDB_txn **txn);
 void store_read_end(store_t *self, MDB_txn *txn);
 store_rc_t store_fail(store_t *self, int mdb_rc, const char *what);
 
+/* Opens (creating) a module's own named databases in one transaction: the arguments after
+ * what are pairs of a name and an MDB_dbi *, ended by NULL. 0, or -1 with
+ * "<what>: <reason>" in err. */
+int store_open_dbs(store_t *self, char *err, size_t errlen, const char *what, ...);
+
+/* Walks dbi from start (start_len 0: from the first key) while keys begin with the first
+ * prefix_len bytes of start; fn non-zero stops. fn is handed the walk's transaction (the
+ * batch's when one is open) to read other databases in: one thread may hold only one read
+ * transaction. The number of keys visited, or -1. */
+typedef int (*store_walk_fn)(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v);
+long store_walk(store_t *self, MDB_dbi dbi, const void *start, size_t start_len, size_t prefix_len,
+                store_walk_fn fn, void *arg);
+
 #endif

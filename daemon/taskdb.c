@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "be64.h"
+#include "feedlog.h"
 #include "wire.h"
 
 #define IDX_KEY_MAX (1 + 80 + 1 + 8)
@@ -27,16 +28,12 @@ struct taskdb {
     msgpack_zone zone;
     msgpack_sbuffer buf;    /* one task record */
     msgpack_sbuffer fields; /* the task's summary fields, shared by record and feed */
-    task_t *scratch; /* decoded record for scans */
-    MDB_txn *range_txn; /* the transaction of the range being walked */
+    task_t *scratch;        /* decoded record for scans */
 };
-
 
 taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
 {
     taskdb_t *self = calloc(1, sizeof *self);
-    MDB_txn *txn;
-    int rc;
     if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
         !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
@@ -47,20 +44,10 @@ taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
     msgpack_sbuffer_init(&self->buf);
     msgpack_sbuffer_init(&self->fields);
     self->store = store;
-    if ((rc = mdb_txn_begin(store_env(store), NULL, 0, &txn)) == 0) {
-        if ((rc = mdb_dbi_open(txn, "tasks", MDB_CREATE, &self->tasks)) ||
-            (rc = mdb_dbi_open(txn, "tidx", MDB_CREATE, &self->tidx)) ||
-            (rc = mdb_dbi_open(txn, "deadlines", MDB_CREATE, &self->deadlines)) ||
-            (rc = mdb_dbi_open(txn, "feed", MDB_CREATE, &self->feed)) ||
-            (rc = mdb_dbi_open(txn, "tload", MDB_CREATE, &self->tload)))
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn);
-    }
-    if (rc) {
-        snprintf(err, errlen, "task databases: %s", mdb_strerror(rc));
+    if (store_open_dbs(store, err, errlen, "task databases", "tasks", &self->tasks, "tidx",
+                       &self->tidx, "deadlines", &self->deadlines, "feed", &self->feed, "tload",
+                       &self->tload, NULL) < 0)
         taskdb_destroy(&self);
-    }
     return self;
 }
 
@@ -250,33 +237,6 @@ store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const 
     return feed_append(self, t, change, by, at, out, topic, topic_len);
 }
 
-/* Calls fn for each key of dbi starting with prefix (len bytes), from start. */
-typedef int (*key_fn)(void *arg, const MDB_val *k, const MDB_val *v);
-static long range(taskdb_t *self, MDB_dbi dbi, const void *start, size_t start_len,
-                  const void *prefix, size_t len, key_fn fn, void *arg)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k = {start_len, (void *)start}, v;
-    long n = 0;
-    if (store_read_begin(self->store, &txn))
-        return -1;
-    self->range_txn = txn;
-    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
-        int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
-        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size < len || memcmp(k.mv_data, prefix, len) != 0)
-                break;
-            n++;
-            if (fn(arg, &k, &v))
-                break;
-        }
-        mdb_cursor_close(cur);
-    }
-    store_read_end(self->store, txn);
-    return n;
-}
-
 uint32_t taskdb_load(taskdb_t *self, const char *member)
 {
     MDB_txn *txn;
@@ -287,27 +247,9 @@ uint32_t taskdb_load(taskdb_t *self, const char *member)
     return n;
 }
 
-static uint64_t last_seq(MDB_txn *txn, MDB_dbi dbi)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    uint64_t seq = 0;
-    if (mdb_cursor_open(txn, dbi, &cur) == 0) {
-        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-            seq = be64_get(k.mv_data);
-        mdb_cursor_close(cur);
-    }
-    return seq;
-}
-
 uint64_t taskdb_feed_head(taskdb_t *self)
 {
-    MDB_txn *txn;
-    if (store_read_begin(self->store, &txn))
-        return 0;
-    uint64_t seq = last_seq(txn, self->feed);
-    store_read_end(self->store, txn);
-    return seq;
+    return feedlog_head(self->store, self->feed);
 }
 
 /* "task/<grid>/<assignee>", "-" for an empty part. */
@@ -328,9 +270,7 @@ static void format_topic(const task_t *t, char *topic, size_t len)
 static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
                               int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
 {
-    MDB_txn *txn = store_txn(self->store);
-    uint64_t seq = last_seq(txn, self->feed) + 1;
-    unsigned char key[8];
+    uint64_t seq = feedlog_head(self->store, self->feed) + 1; /* the batch's own view */
     msgpack_packer pk;
     format_topic(t, topic, topic_len);
     msgpack_sbuffer_clear(out);
@@ -343,65 +283,14 @@ static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *chang
     wire_pack_cstr(&pk, "by"), wire_pack_cstr(&pk, by);
     wire_pack_cstr(&pk, "task"), msgpack_pack_map(&pk, TASK_SUMMARY_FIELDS);
     msgpack_sbuffer_write(out, self->fields.data, self->fields.size);
-    be64_put(key, seq);
-    MDB_val k = {8, key}, v = {out->size, out->data};
-    int rc = mdb_put(txn, self->feed, &k, &v, MDB_APPEND);
-    return rc ? store_fail(self->store, rc, "task feed") : STORE_OK;
-}
-
-typedef struct {
-    const char *filter;
-    size_t filter_len;
-    uint32_t limit, n;
-    taskdb_record_fn fn;
-    void *arg;
-    wire_decoder_t *dec;
-    uint64_t last;    /* the last seq handled */
-    uint32_t scanned; /* records looked at */
-} feed_read_t;
-
-/* The topic of a stored feed record, read without decoding the rest. */
-static bool topic_matches(feed_read_t *r, const MDB_val *v)
-{
-    gb_str_t topic;
-    const msgpack_object *obj;
-    if (!r->filter_len)
-        return true;
-    if (wire_decode_object(r->dec, v->mv_data, v->mv_size, &obj, NULL) < 0 ||
-        wire_get_str(obj, "topic", &topic) < 0)
-        return false;
-    return topic.len >= r->filter_len && memcmp(topic.ptr, r->filter, r->filter_len) == 0;
-}
-
-/* Feed records one request may look at: a filter that rarely matches must not make one
- * request walk the whole feed inside the loop; `next` tells the client where to go on. */
-#define FEED_SCAN_BUDGET 20000
-
-static int feed_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-    feed_read_t *r = arg;
-    uint64_t seq = be64_get(k->mv_data);
-    if (r->scanned++ == FEED_SCAN_BUDGET)
-        return 1;
-    if (topic_matches(r, v)) {
-        if (r->fn(r->arg, seq, v->mv_data, v->mv_size))
-            return 1; /* the reply is full: this record is not handled */
-        r->n++;
-    }
-    r->last = seq; /* handled: delivered or skipped by the filter */
-    return r->n >= r->limit;
+    return feedlog_put(self->store, self->feed, seq, out->data, out->size, "task feed");
 }
 
 long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                       size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen)
 {
-    unsigned char key[8];
-    feed_read_t r = {filter, filter_len, limit, 0, fn, arg, wire_decoder_new(), 0, 0};
-    be64_put(key, from);
-    long n = r.dec && limit ? range(self, self->feed, key, 8, key, 0, feed_one, &r) : 0;
-    wire_decoder_destroy(&r.dec);
-    *last_seen = r.last;
-    return n < 0 ? -1 : (long)r.n;
+    return feedlog_read(self->store, self->feed, from, limit, filter, filter_len, fn, arg,
+                        last_seen);
 }
 
 int taskdb_next_deadline(taskdb_t *self, int64_t *due)
@@ -453,13 +342,13 @@ typedef struct {
     uint32_t limit, n;
 } scan_t;
 
-static int visit_record(scan_t *s, uint64_t seq)
+static int visit_record(scan_t *s, MDB_txn *txn, uint64_t seq)
 {
     unsigned char key[8];
     MDB_val k = {8, key}, v;
     be64_put(key, seq);
-    /* Inside range(): one thread may hold one read transaction, so reuse the walk's. */
-    int rc = mdb_get(s->self->range_txn, s->self->tasks, &k, &v);
+    /* Inside store_walk(): one thread may hold one read transaction, so reuse the walk's. */
+    int rc = mdb_get(txn, s->self->tasks, &k, &v);
     int stop = 0;
     if (rc == 0 && decode(s->self, &v, s->self->scratch) == 0) {
         s->n++;
@@ -468,16 +357,16 @@ static int visit_record(scan_t *s, uint64_t seq)
     return stop;
 }
 
-static int scan_index(void *arg, const MDB_val *k, const MDB_val *v)
+static int scan_index(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     (void)v;
-    return visit_record(arg, be64_get((const unsigned char *)k->mv_data + k->mv_size - 8));
+    return visit_record(arg, txn, be64_get((const unsigned char *)k->mv_data + k->mv_size - 8));
 }
 
-static int scan_tasks(void *arg, const MDB_val *k, const MDB_val *v)
+static int scan_tasks(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     scan_t *s = arg;
-    (void)k;
+    (void)txn, (void)k;
     if (decode(s->self, v, s->self->scratch) < 0)
         return 0;
     s->n++;
@@ -493,8 +382,10 @@ long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, ui
         return 0;
     if (index == 0) {
         be64_put(start, after + 1);
-        return range(self, self->tasks, start, 8, start, 0, scan_tasks, &s) < 0 ? -1 : (long)s.n;
+        return store_walk(self->store, self->tasks, start, 8, 0, scan_tasks, &s) < 0 ? -1
+                                                                                     : (long)s.n;
     }
     size_t n = idx_key(start, index, key, after + 1);
-    return range(self, self->tidx, start, n, start, n - 8, scan_index, &s) < 0 ? -1 : (long)s.n;
+    return store_walk(self->store, self->tidx, start, n, n - 8, scan_index, &s) < 0 ? -1
+                                                                                    : (long)s.n;
 }

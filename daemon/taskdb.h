@@ -13,6 +13,7 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+#include "feedlog.h"
 #include "store.h"
 #include "task.h"
 
@@ -42,7 +43,7 @@ uint64_t taskdb_feed_head(taskdb_t *self);
 /* Feed records with seq >= from whose topic starts with filter (len 0: all), in order,
  * until limit matches, fn refusing one (a full reply), or a scan budget. *last_seen is the
  * last seq handled (delivered or skipped), 0 when none: the reader continues after it. */
-typedef int (*taskdb_record_fn)(void *arg, uint64_t seq, const void *rec, size_t len);
+typedef feedlog_record_fn taskdb_record_fn;
 long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                       size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen);
 
