@@ -18,6 +18,7 @@
 
 struct alertcfg {
     int cutoff;
+    int review_day; /* 1..31, the last day of a month the joint review covers; 0: month end */
     const char *levels[ALERT_LEVELS_MAX];
     size_t nlevels;
     alert_rule_t *rules;
@@ -168,6 +169,21 @@ static int load_cutoff(loader_t *ld, struct fy_node *node)
     if (!ok || h > 23 || m > 59)
         return fail(ld, node, "cutoff: expected a local time HH:MM, such as \"17:30\"");
     ld->self->cutoff = h * 60 + m;
+    return 0;
+}
+
+/* The reimbursement day: the joint review (query what=audit) covers a month's ledger up to
+ * it, since entries after it are reviewed with the next month. */
+static int load_review_day(loader_t *ld, struct fy_node *node)
+{
+    size_t len;
+    const char *t = yamlutil_scalar(node, &len);
+    int d = 0;
+    for (size_t i = 0; t && i < len && i < 3; i++)
+        d = t[i] >= '0' && t[i] <= '9' ? d * 10 + (t[i] - '0') : -1000;
+    if (!t || len == 0 || len > 2 || d < 1 || d > 31)
+        return fail(ld, node, "review_day: expected a day of the month, 1 to 31");
+    ld->self->review_day = d;
     return 0;
 }
 
@@ -373,9 +389,10 @@ alertcfg_t *alertcfg_load(struct fy_node *node, const char *file, const director
     c->cutoff = 17 * 60 + 30;
     if (!node)
         return c;
-    field_t f[] = {{"cutoff", NULL}, {"levels", NULL}, {"rules", NULL}};
-    if (get_fields(&ld, node, f, 3) < 0 || (f[0].node && load_cutoff(&ld, f[0].node) < 0) ||
-        load_levels(&ld, f[1].node) < 0 || load_rules(&ld, f[2].node) < 0)
+    field_t f[] = {{"cutoff", NULL}, {"levels", NULL}, {"rules", NULL}, {"review_day", NULL}};
+    if (get_fields(&ld, node, f, 4) < 0 || (f[0].node && load_cutoff(&ld, f[0].node) < 0) ||
+        (f[3].node && load_review_day(&ld, f[3].node) < 0) || load_levels(&ld, f[1].node) < 0 ||
+        load_rules(&ld, f[2].node) < 0)
         alertcfg_destroy(&c);
     return c;
 }
@@ -395,6 +412,11 @@ void alertcfg_destroy(alertcfg_t **self_p)
 int alertcfg_cutoff(const alertcfg_t *self)
 {
     return self->cutoff;
+}
+
+int alertcfg_review_day(const alertcfg_t *self)
+{
+    return self->review_day;
 }
 
 size_t alertcfg_nlevels(const alertcfg_t *self)

@@ -66,6 +66,8 @@ void alertcfg_destroy(alertcfg_t **self_p);
 
 /* Minutes after local midnight of the day's cut-off (digest time, and Sunday's visit check). */
 int alertcfg_cutoff(const alertcfg_t *self);
+/* The last day of a month the joint review covers (`review_day`, 1..31), 0: the month's end. */
+int alertcfg_review_day(const alertcfg_t *self);
 size_t alertcfg_nlevels(const alertcfg_t *self);
 const char *alertcfg_level(const alertcfg_t *self, size_t i);
 size_t alertcfg_nrules(const alertcfg_t *self);

@@ -182,6 +182,7 @@ static json_t *run_request(http_t *self, struct evhttp_request *req)
         .directory = community_directory(self->o.community),
         .community = self->o.community,
         .taskdb = self->o.taskdb,
+        .alertdb = self->o.alertdb,
         .cases = self->o.cases,
         .reply = &pk,
         .scratch = &self->scratch,
@@ -223,6 +224,8 @@ static const param_t tasks_params[] = {{"grid", P_STR},     {"assignee", P_STR},
                                        {NULL, P_STR}};
 static const param_t stats_params[] = {
     {"month", P_STR}, {"grid", P_STR}, {"assignee", P_STR}, {NULL, P_STR}};
+static const param_t audit_params[] = {{"month", P_STR}, {NULL, P_STR}};
+static const param_t alerts_params[] = {{"day", P_STR}, {"status", P_STR}, {NULL, P_STR}};
 static const param_t no_params[] = {{NULL, P_STR}};
 
 static const param_t *param_find(const param_t *params, const char *name)
@@ -378,6 +381,23 @@ static void on_stats(http_t *self, struct evhttp_request *req, const char *rest)
     query_and_reply(self, req, "stats", NULL, stats_params);
 }
 
+static void on_alerts(http_t *self, struct evhttp_request *req, const char *rest)
+{
+    (void)rest;
+    query_and_reply(self, req, "alerts", NULL, alerts_params);
+}
+
+static void on_alert(http_t *self, struct evhttp_request *req, const char *id)
+{
+    query_and_reply(self, req, "alert", id, no_params);
+}
+
+static void on_audit(http_t *self, struct evhttp_request *req, const char *rest)
+{
+    (void)rest;
+    query_and_reply(self, req, "audit", NULL, audit_params);
+}
+
 static bool is_event_id(const char *id)
 {
     size_t n = strlen(id);
@@ -415,8 +435,7 @@ static void on_unavailable(http_t *self, struct evhttp_request *req, const char 
 {
     (void)rest;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    reply_error(self, req, 404, "E_NOT_AVAILABLE", "%s: not available in this version",
-                strncmp(path, "/v1/audit", 9) == 0 ? "audit" : "alerts");
+    reply_error(self, req, 404, "E_NOT_AVAILABLE", "%s: not available in this version", path);
 }
 
 static const struct {
@@ -427,8 +446,8 @@ static const struct {
     {"/healthz", false, on_healthz},       {"/readyz", false, on_readyz},
     {"/metrics", false, on_metrics},       {"/v1/tasks", false, on_tasks},
     {"/v1/tasks/", true, on_task},         {"/v1/stats", false, on_stats},
-    {"/v1/events/", true, on_event},       {"/v1/alerts", false, on_unavailable},
-    {"/v1/alerts/", true, on_unavailable}, {"/v1/audit", false, on_unavailable},
+    {"/v1/events/", true, on_event},       {"/v1/alerts", false, on_alerts},
+    {"/v1/alerts/", true, on_alert},       {"/v1/audit", false, on_audit},
     {"/v1/audit/", true, on_unavailable},
 };
 

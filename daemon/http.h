@@ -23,6 +23,7 @@
 #include "community.h"
 #include "stats.h"
 #include "store.h"
+#include "alertdb.h"
 #include "taskdb.h"
 
 typedef struct http http_t;
@@ -32,6 +33,7 @@ typedef struct {
     const char *token_file; /* http.token_file: an absolute path, or "none" */
     store_t *store;
     taskdb_t *taskdb;
+    alertdb_t *alertdb; /* the audit pack's flags */
     cases_t *cases;
     const community_t *community;
     const stats_t *stats; /* the ingest path's counters, for /metrics */

@@ -390,6 +390,7 @@ static int start_http(daemon_t *d)
         .token_file = d->cfg->http.token_file,
         .store = d->store,
         .taskdb = d->taskdb,
+        .alertdb = d->alertdb,
         .cases = d->cases,
         .community = d->community,
         .stats = &d->stats,

@@ -79,6 +79,8 @@ int op_replay(op_ctx_t *ctx, const wire_request_t *req);
 int op_query_alert(op_ctx_t *ctx, const wire_request_t *req);
 int op_query_alerts(op_ctx_t *ctx, const wire_request_t *req);
 int op_replay_alerts(op_ctx_t *ctx, const wire_request_t *req);
+/* op_audit.c: what=audit, a month's ledger entries with their flags and totals. */
+int op_audit(op_ctx_t *ctx, const wire_request_t *req);
 
 /* Packs a nack and keeps the refused input as a dead letter. -1 when the store failed. */
 int op_refuse(op_ctx_t *ctx, const msgpack_object *rid, gb_str_t id, const gb_error_t *err,

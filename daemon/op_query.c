@@ -132,6 +132,8 @@ int op_query(op_ctx_t *ctx, const wire_request_t *req)
         return op_query_alerts(ctx, req);
     case WIRE_Q_ALERT:
         return op_query_alert(ctx, req);
+    case WIRE_Q_AUDIT:
+        return op_audit(ctx, req);
     }
     return 0;
 }

@@ -194,7 +194,8 @@ static int opt_str(const msgpack_object *root, const char *key, gb_str_t *out, g
     return 0;
 }
 
-static const char *const query_names[] = {"task", "tasks", "stats", "alerts", "alert"};
+static const char *const query_names[] = {"task", "tasks", "stats", "alerts", "alert",
+                                             "audit"};
 #define NQUERIES (sizeof query_names / sizeof query_names[0])
 
 /* YYYY-MM-DD, digits where digits go (the calendar decides whether the day exists). */
@@ -214,13 +215,13 @@ static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_err
     const msgpack_object *overdue = event_map_get(root, "overdue");
     q->limit = WIRE_QUERY_LIMIT_DEFAULT;
     if (wire_get_str(root, "what", &what) < 0)
-        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats, alerts, alert");
+        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats, alerts, alert, audit");
     size_t i = 0;
     while (i < NQUERIES &&
            !(strlen(query_names[i]) == what.len && !memcmp(query_names[i], what.ptr, what.len)))
         i++;
     if (i == NQUERIES)
-        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats, alerts, alert");
+        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats, alerts, alert, audit");
     q->what = (wire_query_t)i;
     if (opt_str(root, "id", &q->id, err) < 0 || opt_str(root, "grid", &q->grid, err) < 0 ||
         opt_str(root, "assignee", &q->assignee, err) < 0 ||
@@ -247,6 +248,8 @@ static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_err
         return gb_error_set(err, GB_E_SCHEMA, "day: required for what=alerts, as YYYY-MM-DD");
     if (q->what == WIRE_Q_STATS && q->month.len != 7)
         return gb_error_set(err, GB_E_SCHEMA, "month: required for what=stats, as YYYY-MM");
+    if (q->what == WIRE_Q_AUDIT && q->month.len != 7)
+        return gb_error_set(err, GB_E_SCHEMA, "month: required for what=audit, as YYYY-MM");
     return 0;
 }
 

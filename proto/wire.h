@@ -40,13 +40,21 @@ typedef enum {
 #define WIRE_QUERY_LIMIT_DEFAULT 50
 
 /* What a query asks for (PROTOCOL.md, "query"). */
-typedef enum { WIRE_Q_TASK, WIRE_Q_TASKS, WIRE_Q_STATS, WIRE_Q_ALERTS, WIRE_Q_ALERT } wire_query_t;
+typedef enum {
+    WIRE_Q_TASK,
+    WIRE_Q_TASKS,
+    WIRE_Q_STATS,
+    WIRE_Q_ALERTS,
+    WIRE_Q_ALERT,
+    WIRE_Q_AUDIT /* the month's ledger entries with their flags (the joint review) */
+} wire_query_t;
 
 typedef struct {
     wire_query_t what;
     gb_str_t id;                            /* task, alert */
     gb_str_t day;                           /* alerts: "YYYY-MM-DD" (status: optional) */
-    gb_str_t grid, assignee, status, month; /* tasks (grid, assignee, status), stats (month, grid, assignee) */
+    gb_str_t grid, assignee, status, month; /* tasks (grid, assignee, status), stats (month, grid,
+                                             * assignee), audit (month) */
     bool overdue;                           /* tasks: only overdue ones */
     uint64_t after;                         /* tasks: paging cursor, a task seq */
     uint32_t limit;

@@ -61,6 +61,9 @@ int cmd_tail(int argc, char **argv, const cli_opts_t *opts);
 int cmd_task(int argc, char **argv, const cli_opts_t *opts);
 int cmd_tasks(int argc, char **argv, const cli_opts_t *opts);
 int cmd_stats(int argc, char **argv, const cli_opts_t *opts);
+int cmd_alert(int argc, char **argv, const cli_opts_t *opts);
+int cmd_alerts(int argc, char **argv, const cli_opts_t *opts);
+int cmd_audit(int argc, char **argv, const cli_opts_t *opts);
 int cmd_clock(int argc, char **argv, const cli_opts_t *opts);
 int cmd_keygen(int argc, char **argv, const cli_opts_t *opts);
 

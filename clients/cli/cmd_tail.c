@@ -1,5 +1,6 @@
 /*
- * cmd_tail: `gridbus tail STREAM`, a feed followed as JSON lines, each record once, in order.
+ * cmd_tail: `gridbus tail STREAM`, a feed followed as JSON lines, each record once, in order:
+ * `tail tasks` for the grid helpers, `tail alerts` for the supervision office.
  *
  * All the work is libgridbus's subscriber (subscriber.c): subscribe, replay from the cursor,
  * drop duplicates, repair gaps. The command prints, flushes, and only then lets the record
@@ -28,13 +29,16 @@ static const char usage_text[] =
     "usage: gridbus tail STREAM [--filter PREFIX] [--cursor FILE] [--from N | --new]\n"
     "                           [--count N] [--feed ENDPOINT]\n"
     "\n"
-    "Follows the feed of STREAM (tasks) and prints each record as a JSON line, once and in\n"
-    "seq order: {\"seq\":..,\"topic\":\"task/g1/helper.g1.1\",\"at\":..,\"change\":..,\"by\":..,\n"
-    "\"task\":{..}}. Records the feed dropped, or that came while tail was not running, are\n"
+    "Follows the feed of STREAM (tasks or alerts) and prints each record as a JSON line, once\n"
+    "and in seq order: {\"seq\":..,\"topic\":\"task/g1/helper.g1.1\",\"at\":..,\"change\":..,\n"
+    "\"by\":..,\"task\":{..}}, or for alerts {..,\"topic\":\"alert/daidong/patrol-high\",..,\n"
+    "\"alert\":{..}} (the day's digest: \"change\":\"digest\" with \"alerts\":[..]).\n"
+    "Records the feed dropped, or that came while tail was not running, are\n"
     "replayed over the ingest endpoint (--endpoint), so none is skipped or printed twice.\n"
     "\n"
     "  --filter PREFIX  only records whose topic starts with PREFIX: task/g1/ (a grid),\n"
-    "                   task/g1/helper.g1.1 (a member); default: the whole stream\n"
+    "                   task/g1/helper.g1.1 (a member), alert/daidong/ (a community),\n"
+    "                   alert/daidong/patrol-high (a rule); default: the whole stream\n"
     "  --cursor FILE    keep the position in FILE, so the next run goes on after the last\n"
     "                   record printed (FILE is tied to STREAM and PREFIX)\n"
     "  --from N         with no saved cursor, start at seq N (default 1: everything)\n"
@@ -119,7 +123,8 @@ static int parse_options(int argc, char **argv, tail_opts_t *o, int *status)
         }
     }
     if (optind != argc - 1) {
-        cli_usage_error("tail", optind < argc ? "one STREAM only" : "missing the STREAM (tasks)");
+        cli_usage_error("tail",
+                        optind < argc ? "one STREAM only" : "missing the STREAM (tasks or alerts)");
         return -1;
     }
     if (o->from_set && o->new_only) {

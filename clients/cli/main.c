@@ -25,13 +25,17 @@ static const char usage_text[] =
     "  publish --json                          publish JSON lines from stdin, pipelined\n"
     "  ping                                    print the daemon's pong\n"
     "  replay STREAM [--from N] [--limit K]    print stored records as JSON lines\n"
-    "  tail tasks [--filter P] [--cursor FILE] follow the task feed as JSON lines, each\n"
-    "                                          record once, in order, resuming from FILE\n"
+    "  tail tasks|alerts [--filter P] [--cursor FILE]\n"
+    "                                          follow the task or alert feed as JSON lines,\n"
+    "                                          each record once, in order, resuming from FILE\n"
     "  task STEP ID --by ID [...]              accept, progress, complete, return or verify\n"
     "                                          a task; `task show ID` prints it\n"
     "  tasks [--grid G] [--assignee M] [--status S] [--overdue]\n"
     "                                          list tasks as JSON lines\n"
     "  stats --month YYYY-MM [--grid G]        a month's figures as one JSON object\n"
+    "  alert ack|resolve ID --by ID [--note T] acknowledge or resolve an alert; `alert show ID`\n"
+    "  alerts --day YYYY-MM-DD [--status S]    a day's alerts as JSON lines\n"
+    "  audit --month YYYY-MM [--text]          the month's joint review pack (ledger, flags)\n"
     "  clock [--set MS]                        the daemon's clock (set: test daemons only)\n"
     "  keygen [--out FILE] [--member ID]       make a CURVE key pair for a secured daemon\n"
     "\n"
@@ -133,9 +137,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv, const cli_opts_t *opts);
 } commands[] = {
-    {"publish", cmd_publish}, {"ping", cmd_ping},   {"replay", cmd_replay},
-    {"tail", cmd_tail},       {"task", cmd_task},   {"tasks", cmd_tasks},
-    {"stats", cmd_stats},     {"clock", cmd_clock}, {"keygen", cmd_keygen},
+    {"publish", cmd_publish}, {"ping", cmd_ping},   {"replay", cmd_replay}, {"tail", cmd_tail},
+    {"task", cmd_task},       {"tasks", cmd_tasks}, {"stats", cmd_stats},   {"clock", cmd_clock},
+    {"keygen", cmd_keygen},   {"alert", cmd_alert}, {"alerts", cmd_alerts}, {"audit", cmd_audit},
 };
 
 static int dispatch(int argc, char **argv, const cli_opts_t *opts)

@@ -188,6 +188,23 @@ GB_EXPORT int gridbus_query_tasks(gridbus_t *self, const gridbus_tasks_query_t *
 GB_EXPORT int gridbus_query_stats(gridbus_t *self, const char *month, const char *grid,
                                   const char *assignee, const void **stats, size_t *len);
 
+/* Looks up one alert ("a-7") with its history. 0 and *alert set to the packed alert map
+ * (valid until the next query on self), or -1: E_TASK when there is no such alert. */
+GB_EXPORT int gridbus_query_alert(gridbus_t *self, const char *id, const void **alert, size_t *len);
+
+/* The alerts raised on a community day ("2026-03-16"), in seq order: alert() gets each as a
+ * packed alert map (without history). status: NULL or "all", else open, acknowledged or
+ * resolved. limit 0: the most one reply carries (500). 0, or -1 (E_NACK E_SCHEMA for a bad
+ * day or status). */
+GB_EXPORT int gridbus_query_alerts(gridbus_t *self, const char *day, const char *status,
+                                   uint32_t limit, gridbus_record_fn *alert, void *arg);
+
+/* The monthly joint review pack ("2026-03"): the month's ledger entries up to the review
+ * day, with their flags and totals. 0 and *audit set to the packed audit map (valid until
+ * the next query on self), or -1. */
+GB_EXPORT int gridbus_query_audit(gridbus_t *self, const char *month, const void **audit,
+                                  size_t *len);
+
 /* Reads the daemon's clock into *now (ms since the epoch; may be NULL). set_ms > 0 sets it
  * first, which only a daemon started with testing.allow_clock allows (else E_FORBIDDEN). */
 GB_EXPORT int gridbus_clock(gridbus_t *self, int64_t set_ms, int64_t *now);

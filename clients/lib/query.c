@@ -1,5 +1,6 @@
 /*
- * query: gridbus_t's look-ups (a task, pages of tasks, a month's statistics) and the clock.
+ * query: gridbus_t's look-ups (a task, pages of tasks, a month's statistics, a day's alerts,
+ * a month's review pack) and the clock.
  *
  * Each is one request through client.c's ring (client_call), so timeouts, re-sends and nacks
  * behave as for ping and replay. Requests are packed by proto (wire_pack_query,
@@ -89,6 +90,55 @@ int gridbus_query_stats(gridbus_t *self, const char *month, const char *grid, co
         result_field(self, &rep, "stats", MSGPACK_OBJECT_MAP, &st) < 0)
         return -1;
     client_keep(self, st, stats, len);
+    return 0;
+}
+
+int gridbus_query_alert(gridbus_t *self, const char *id, const void **alert, size_t *len)
+{
+    wire_query_args_t q = {.what = WIRE_Q_ALERT, .id = str_of(id)};
+    wire_reply_t rep;
+    const msgpack_object *a;
+    if (!q.id.len)
+        return client_fail(self, GRIDBUS_EINVAL, NULL, "alert: no id");
+    if (client_call(self, pack_query, &q, &rep) < 0 ||
+        result_field(self, &rep, "alert", MSGPACK_OBJECT_MAP, &a) < 0)
+        return -1;
+    client_keep(self, a, alert, len);
+    return 0;
+}
+
+int gridbus_query_alerts(gridbus_t *self, const char *day, const char *status, uint32_t limit,
+                         gridbus_record_fn *alert, void *arg)
+{
+    wire_query_args_t q = {.what = WIRE_Q_ALERTS,
+                           .day = str_of(day),
+                           .status = str_of(status),
+                           .limit = limit ? limit : WIRE_QUERY_LIMIT_MAX};
+    wire_reply_t rep;
+    const msgpack_object *alerts;
+    if (!q.day.len)
+        return client_fail(self, GRIDBUS_EINVAL, NULL, "alerts: no day (YYYY-MM-DD)");
+    if (q.limit > WIRE_QUERY_LIMIT_MAX)
+        return client_fail(self, GRIDBUS_EINVAL, NULL, "limit: must be 1..%d, not %u",
+                           WIRE_QUERY_LIMIT_MAX, q.limit);
+    if (client_call(self, pack_query, &q, &rep) < 0 ||
+        result_field(self, &rep, "alerts", MSGPACK_OBJECT_ARRAY, &alerts) < 0)
+        return -1;
+    client_each(self, alerts, alert, arg);
+    return 0;
+}
+
+int gridbus_query_audit(gridbus_t *self, const char *month, const void **audit, size_t *len)
+{
+    wire_query_args_t q = {.what = WIRE_Q_AUDIT, .month = str_of(month)};
+    wire_reply_t rep;
+    const msgpack_object *a;
+    if (!q.month.len)
+        return client_fail(self, GRIDBUS_EINVAL, NULL, "audit: no month (YYYY-MM)");
+    if (client_call(self, pack_query, &q, &rep) < 0 ||
+        result_field(self, &rep, "audit", MSGPACK_OBJECT_MAP, &a) < 0)
+        return -1;
+    client_keep(self, a, audit, len);
     return 0;
 }
 

@@ -532,6 +532,9 @@ Test(http, json_errors_map_nack_codes_to_statuses)
         {"/v1/tasks?status=bogus", 400, "{'what':'tasks','status':'bogus'}"},
         {"/v1/stats", 400, "{'what':'stats'}"},
         {"/v1/stats?month=2026-13", 400, "{'what':'stats','month':'2026-13'}"},
+        {"/v1/alerts", 400, "{'what':'alerts'}"},
+        {"/v1/alerts/a-999", 404, "{'what':'alert','id':'a-999'}"},
+        {"/v1/alerts?day=2026-11-27", 200, "{'what':'alerts','day':'2026-11-27'}"},
     };
     static const struct {
         const char *path, *code, *error;
@@ -541,9 +544,8 @@ Test(http, json_errors_map_nack_codes_to_statuses)
         {"/v1/tasks/t-1?grid=g1", "E_SCHEMA", "grid: unknown parameter (known: none)"},
         {"/v1/events/nope", "E_NOT_FOUND", "id: no event 'nope'"},
         {"/v1/events/bad%20id", "E_NOT_FOUND", "id: no event '(not an event id)'"},
-        {"/v1/alerts", "E_NOT_AVAILABLE", "alerts: not available in this version"},
-        {"/v1/alerts/a-1", "E_NOT_AVAILABLE", "alerts: not available in this version"},
-        {"/v1/audit", "E_NOT_AVAILABLE", "audit: not available in this version"},
+        {"/v1/audit/x", "E_NOT_AVAILABLE", "/v1/audit/x: not available in this version"},
+        {"/v1/audit", "E_SCHEMA", "month: required for what=audit"},
     };
     start_case_daemon();
     const char *ep = http_of(t->d);
