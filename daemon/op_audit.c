@@ -5,10 +5,11 @@
  *
  * The entries come from the event log itself (ledger.entry_submitted, by the event's `at`
  * in the community's time zone), since the log is the record the review signs off. Their
- * flags come from the alerts whose evidence names the entry's event. An alert's evidence
- * is the event stored in the batch that raised or counted it, and an alert's day is that
- * batch's community day, which is the day of the event's received_at; so only the days on
- * which the month's entries were received are scanned, each once.
+ * flags come from the alerts whose evidence names the entry's event (an alert's day is the
+ * community day of the batch that raised it: the day the event was received), and from
+ * the alerts a timer raised on an entry number (a due date passed, on some day of the
+ * range). Each day of the range, and each other day an entry was received on, is scanned
+ * once.
  */
 #include "op.h"
 
@@ -23,6 +24,7 @@ typedef struct {
     uint64_t seq;
     int64_t received_at;
     char id[ALERT_TEXT_MAX];
+    char entry[ALERT_TEXT_MAX]; /* body.entry: the subject of alerts that name no event */
     void *event; /* the stored canonical event, unpacked again when packed */
     size_t len;
     char flags[FLAGS_MAX][ALERT_TEXT_MAX];
@@ -70,7 +72,8 @@ static const msgpack_object *unpack(audit_t *a, const void *buf, size_t len, msg
     return obj;
 }
 
-static int keep(audit_t *a, const store_event_t *se, const msgpack_object *id)
+static int keep(audit_t *a, const store_event_t *se, const msgpack_object *id,
+                const msgpack_object *entry)
 {
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
@@ -86,6 +89,8 @@ static int keep(audit_t *a, const store_event_t *se, const msgpack_object *id)
     memcpy(e->event, se->event, se->event_len);
     e->len = se->event_len, e->seq = se->seq, e->received_at = se->received_at;
     snprintf(e->id, sizeof e->id, "%.*s", (int)id->via.str.size, id->via.str.ptr);
+    if (entry && entry->type == MSGPACK_OBJECT_STR)
+        snprintf(e->entry, sizeof e->entry, "%.*s", (int)entry->via.str.size, entry->via.str.ptr);
     a->n++;
     return 0;
 }
@@ -103,7 +108,7 @@ static int collect_one(void *arg, const store_event_t *se)
     const msgpack_object *id = event_map_get(&obj, "id");
     if (at < a->from || at >= a->to || !id || id->type != MSGPACK_OBJECT_STR)
         return 0;
-    return keep(a, se, id);
+    return keep(a, se, id, event_map_get(event_map_get(&obj, "body"), "entry"));
 }
 
 static int by_id_cmp(const void *x, const void *y)
@@ -131,6 +136,11 @@ static void add_flag(entry_t *e, const char *rule)
 static int flag_one(void *arg, const alert_t *al)
 {
     audit_t *a = arg;
+    /* An alert raised by a timer (a due date passed) names no event: its subject is the
+     * entry number. */
+    for (size_t i = 0; al->nevidence == 0 && i < a->n; i++)
+        if (a->entries[i].entry[0] && strcmp(a->entries[i].entry, al->subject) == 0)
+            add_flag(&a->entries[i], al->rule);
     for (uint32_t i = 0; i < al->nevidence; i++) {
         entry_t *e = find_entry(a, al->evidence[i]);
         if (e)
@@ -144,26 +154,35 @@ static int day_cmp(const void *x, const void *y)
     return strcmp(x, y);
 }
 
-/* Scans the alerts of each distinct day the entries were received on. 0, or -1. */
+#define DAY_MS INT64_C(86400000)
+
+/* Scans the alerts of each day of the pack's range (a due date that passed raised its alert
+ * on that day) and of each other day an entry was received on. 0, or -1. */
 static int flag_entries(op_ctx_t *ctx, audit_t *a)
 {
     const calendar_t *cal = community_calendar(ctx->community);
-    char(*days)[ALERT_DAY_LEN + 1] = calloc(a->n + 1, sizeof *days);
+    size_t ndays = (size_t)((a->to - a->from) / DAY_MS) + 2, nd = 0;
+    char(*days)[ALERT_DAY_LEN + 1] = calloc(a->n + ndays, sizeof *days);
     a->by_id = calloc(a->n + 1, sizeof *a->by_id);
     if (!days || !a->by_id) {
         free(days);
         return -1;
     }
-    for (size_t i = 0; i < a->n; i++) {
+    for (size_t i = 0; i < a->n + ndays; i++) {
         int y, m, d;
-        a->by_id[i] = &a->entries[i];
-        calendar_local_date(cal, a->entries[i].received_at, &y, &m, &d, NULL);
-        snprintf(days[i], sizeof days[i], "%04d-%02d-%02d", y, m, d);
+        int64_t t = i < a->n ? a->entries[i].received_at : a->from + (int64_t)(i - a->n) * DAY_MS;
+        if (i < a->n)
+            a->by_id[i] = &a->entries[i];
+        else if (t >= a->to)
+            continue;
+        calendar_local_date(cal, t, &y, &m, &d, NULL);
+        snprintf(days[nd++], sizeof days[0], "%04u-%02u-%02u", (unsigned)y % 10000u,
+                 (unsigned)m % 100u, (unsigned)d % 100u);
     }
     qsort(a->by_id, a->n, sizeof *a->by_id, by_id_cmp);
-    qsort(days, a->n, sizeof *days, day_cmp);
+    qsort(days, nd, sizeof *days, day_cmp);
     int rc = 0;
-    for (size_t i = 0; i < a->n && rc == 0; i++)
+    for (size_t i = 0; i < nd && rc == 0; i++)
         if ((i == 0 || strcmp(days[i], days[i - 1])) && ctx->alertdb &&
             alertdb_scan(ctx->alertdb, days[i], flag_one, a) < 0)
             rc = -1;

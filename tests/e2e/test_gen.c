@@ -188,6 +188,21 @@ Test(gen, a_month_of_daidong_through_the_public_protocol)
     cr_expect_eq(json_array_size(alerts), total_raised);
     json_decref(alerts);
 
+    /* the month's review pack flags the entries the alerts were raised on, the storefront
+     * lease (a due date that passed, raised by the timer) among them */
+    const json_t *audit = json_object_get(
+        gbc_query(t, json_pack("{s:s, s:s}", "what", "audit", "month", MONTH)), "audit");
+    cr_assert_not_null(audit, "query audit: %s", gbt_show(t->c));
+    const json_t *entries = json_object_get(audit, "entries"), *e, *f;
+    size_t i, j, overdue = 0, self = 0;
+    json_array_foreach(entries, i, e) json_array_foreach(json_object_get(e, "flags"), j, f)
+    {
+        overdue += strcmp(json_string_value(f), "ledger-overdue") == 0;
+        self += strcmp(json_string_value(f), "self-approval") == 0;
+    }
+    cr_expect_geq(overdue, 1, "the lease's ledger-overdue flag");
+    cr_expect_geq(self, 1, "the self-approved expense's flag");
+
     /* the same seed again: the same events under the same ids, so a pure resend */
     json_t *again = run_gen("42");
     cr_expect_eq(num(again, "events"), num(s, "events"));
