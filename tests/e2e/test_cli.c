@@ -5,30 +5,23 @@
  * would run it: arguments, stdin, and then stdout, stderr and the exit status are what is
  * checked. Its stdin and outputs go through temp files rather than pipes, so a test cannot
  * deadlock on a full pipe; every CLI run has a hang guard (a pidfd polled with a timeout,
- * then kill -9). The library tests link libgridbus directly. Each test starts its own
- * daemon on free loopback ports with a fresh state dir.
+ * then kill -9; see tests/lib/runcli.h). The library tests link libgridbus directly. Each test
+ * starts its own daemon on free loopback ports with a fresh state dir.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gbtest.h"
 #include "gridbus.h"
 #include "harness.h"
-
-/* Hang guard of one CLI run. */
-#define CLI_WAIT_MS 60000
+#include "runcli.h"
 
 static gbd_t *d;
 
@@ -53,79 +46,13 @@ TestSuite(nodaemon, .timeout = SUITE_TIMEOUT);
 
 /* ---- running the CLI --------------------------------------------------------------- */
 
-typedef struct {
-    int status; /* exit status, 128+signal when killed */
-    char *out, *err;
-} run_t;
-
-static void run_free(run_t *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static char *slurp(FILE *f)
-{
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert_not_null(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    return s;
-}
-
-/* Waits for pid within CLI_WAIT_MS (kill -9 after); returns its exit status. */
-static int wait_guarded(pid_t pid)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0), st;
-    if (fd >= 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int ready = poll(&p, 1, CLI_WAIT_MS);
-        close(fd);
-        if (ready == 0)
-            kill(pid, SIGKILL);
-        cr_expect_neq(ready, 0, "gridbus did not finish within %d ms", CLI_WAIT_MS);
-    }
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void child_exec(FILE *in, FILE *out, FILE *err, char **argv)
-{
-    dup2(fileno(in), 0);
-    dup2(fileno(out), 1);
-    dup2(fileno(err), 2);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
 /* Runs gridbus with stdin (may be NULL) and argv (NULL-terminated, without argv[0]). */
 static run_t run_cli_v(const char *stdin_text, const char *const *args)
 {
-    const char *bin = getenv("GRIDBUS") ? getenv("GRIDBUS") : "build/gridbus";
-    char *argv[64] = {(char *)bin};
-    size_t n = 1;
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    FILE *in = tmpfile(), *out = tmpfile(), *err = tmpfile();
-    cr_assert(in && out && err);
-    if (stdin_text)
-        fputs(stdin_text, in);
-    fflush(in);
-    rewind(in);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0)
-        child_exec(in, out, err, argv);
-    run_t r = {.status = wait_guarded(pid)};
-    r.out = slurp(out);
-    r.err = slurp(err);
-    fclose(in);
-    fclose(out);
-    fclose(err);
+    run_t r;
+    cr_assert_eq(
+        runcli(&r, stdin_text, runcli_bin("GRIDBUS", "build/gridbus"), NULL, args, RUNCLI_WAIT_MS),
+        0, "gridbus: %s", runcli_why());
     return r;
 }
 

@@ -11,25 +11,21 @@
  * one feed record, so the k-th repair of a test is task t-k and feed seq k.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gbtest.h"
 #include "gridbus.h"
 #include "harness.h"
+#include "runcli.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
 #define SUITE_TIMEOUT 180
-/* Hang guard of one CLI run. */
-#define CLI_WAIT_MS 60000
 
 /* Thursday 2026-11-26 09:00 in Daidong (01:00Z): a working morning. */
 #define THU_0900 INT64_C(1795654800000)
@@ -61,80 +57,38 @@ TestSuite(cli_secure, .fini = teardown, .timeout = SUITE_TIMEOUT);
 
 /* ---- running the CLI --------------------------------------------------------------- */
 
-typedef struct {
-    int status; /* exit status, 128+signal when killed */
-    char *out, *err;
-} run_t;
-
-static void run_free(run_t *r)
+/* Starts gridbus --endpoint INGEST args... with stdin and outputs on the given files. */
+static pid_t spawn_cli(FILE *in, FILE *out, FILE *err, const char *const *args)
 {
-    free(r->out);
-    free(r->err);
+    pid_t pid =
+        runcli_spawn(in, out, err, runcli_bin("GRIDBUS", "build/gridbus"),
+                     (const char *const[]){"--endpoint", gbd_endpoint(d, "ingest"), NULL}, args);
+    cr_assert_geq(pid, 0, "gridbus: %s", runcli_why());
+    return pid;
+}
+
+/* Waits for a spawned gridbus within the hang guard; returns its exit status. */
+static int wait_cli(pid_t pid)
+{
+    int status = runcli_wait(pid, RUNCLI_WAIT_MS);
+    cr_expect_geq(status, 0, "gridbus: %s", runcli_why());
+    return status;
 }
 
 static char *slurp(FILE *f)
 {
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert_not_null(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    char *s = runcli_slurp(f);
+    cr_assert_not_null(s, "%s", runcli_why());
     return s;
-}
-
-/* Waits for pid within CLI_WAIT_MS (kill -9 after); returns its exit status. */
-static int wait_guarded(pid_t pid)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0), st;
-    if (fd >= 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int ready = poll(&p, 1, CLI_WAIT_MS);
-        close(fd);
-        if (ready == 0)
-            kill(pid, SIGKILL);
-        cr_expect_neq(ready, 0, "gridbus did not finish within %d ms", CLI_WAIT_MS);
-    }
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Starts gridbus --endpoint INGEST args... with stdin and outputs on the given files. */
-static pid_t spawn_cli(FILE *in, FILE *out, FILE *err, const char *const *args)
-{
-    const char *bin = getenv("GRIDBUS") ? getenv("GRIDBUS") : "build/gridbus";
-    char *argv[64] = {(char *)bin, "--endpoint", (char *)gbd_endpoint(d, "ingest")};
-    size_t n = 3;
-    for (size_t i = 0; args[i] && n < 63; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fileno(in), 0);
-        dup2(fileno(out), 1);
-        dup2(fileno(err), 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
 }
 
 static run_t run_cli_v(const char *stdin_text, const char *const *args)
 {
-    FILE *in = tmpfile(), *out = tmpfile(), *err = tmpfile();
-    cr_assert(in && out && err);
-    if (stdin_text)
-        fputs(stdin_text, in);
-    fflush(in);
-    rewind(in);
-    run_t r = {.status = wait_guarded(spawn_cli(in, out, err, args))};
-    r.out = slurp(out);
-    r.err = slurp(err);
-    fclose(in);
-    fclose(out);
-    fclose(err);
+    run_t r;
+    cr_assert_eq(runcli(&r, stdin_text, runcli_bin("GRIDBUS", "build/gridbus"),
+                        (const char *const[]){"--endpoint", gbd_endpoint(d, "ingest"), NULL}, args,
+                        RUNCLI_WAIT_MS),
+                 0, "gridbus: %s", runcli_why());
     return r;
 }
 
@@ -336,8 +290,8 @@ static void wait_lines(const char *path, size_t n)
         if (lines >= n)
             break;
         struct pollfd p = {fd, POLLIN, 0};
-        cr_assert_gt(poll(&p, 1, CLI_WAIT_MS), 0, "%zu of %zu lines after %d ms", lines, n,
-                     CLI_WAIT_MS);
+        cr_assert_gt(poll(&p, 1, RUNCLI_WAIT_MS), 0, "%zu of %zu lines after %d ms", lines, n,
+                     RUNCLI_WAIT_MS);
         char buf[4096];
         cr_assert_gt(read(fd, buf, sizeof buf), 0);
     }
@@ -360,7 +314,7 @@ Test(cli_tasks, tail_follows_live_and_saves_its_cursor_on_sigterm)
     repairs(1, G1);
     wait_lines(out_path, 3);
     kill(pid, SIGTERM);
-    int status = wait_guarded(pid);
+    int status = wait_cli(pid);
     char *text = slurp(out), *errors = slurp(err);
     cr_expect_eq(status, 0, "exit %d: %s", status, errors);
     json_t *lines = json_lines(text);

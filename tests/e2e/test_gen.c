@@ -11,16 +11,13 @@
  * severity patrol issues). A second run with the same seed must be a pure resend.
  */
 #include <criterion/criterion.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gbcase.h"
+#include "runcli.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
 #define SUITE_TIMEOUT 120
@@ -39,66 +36,26 @@ static void teardown(void)
 
 TestSuite(gen, .fini = teardown, .timeout = SUITE_TIMEOUT);
 
-static char *slurp(FILE *f)
-{
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert_not_null(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    return s;
-}
-
-/* Waits for pid within GEN_WAIT_MS (kill -9 after); returns its exit status. */
-static int wait_guarded(pid_t pid)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0), st;
-    if (fd >= 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int ready = poll(&p, 1, GEN_WAIT_MS);
-        close(fd);
-        if (ready == 0)
-            kill(pid, SIGKILL);
-        cr_expect_neq(ready, 0, "gridbus-gen did not finish within %d ms", GEN_WAIT_MS);
-    }
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* Runs the generator for MONTH with seed and --follow-ups: its summary line (a new
  * reference), asserting it exited 0 and printed one JSON object. */
 static json_t *run_gen(const char *seed)
 {
-    const char *bin = getenv("GRIDBUS_GEN") ? getenv("GRIDBUS_GEN") : "build/gridbus-gen";
+    const char *bin = runcli_bin("GRIDBUS_GEN", "build/gridbus-gen");
     cr_assert_eq(access(bin, X_OK), 0,
                  "%s is missing: build it (Makefile target build/gridbus-gen, see tests/gen/"
                  "README.md) or set GRIDBUS_GEN",
                  bin);
-    char *argv[] = {(char *)bin,  "--endpoint",   (char *)gbd_endpoint(t->d, "ingest"),
-                    "--month",    MONTH,          "--seed",
-                    (char *)seed, "--follow-ups", NULL};
-    FILE *out = tmpfile(), *err = tmpfile();
-    cr_assert(out && err);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fileno(out), 1);
-        dup2(fileno(err), 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = wait_guarded(pid);
-    char *o = slurp(out), *e = slurp(err);
-    fclose(out);
-    fclose(err);
-    cr_assert_eq(status, 0, "gridbus-gen exited %d:\n%s%s", status, o, e);
+    run_t r;
+    cr_assert_eq(runcli(&r, NULL, bin, NULL,
+                        (const char *const[]){"--endpoint", gbd_endpoint(t->d, "ingest"), "--month",
+                                              MONTH, "--seed", seed, "--follow-ups", NULL},
+                        GEN_WAIT_MS),
+                 0, "gridbus-gen: %s", runcli_why());
+    cr_assert_eq(r.status, 0, "gridbus-gen exited %d:\n%s%s", r.status, r.out, r.err);
     json_error_t je;
-    json_t *summary = json_loads(o, 0, &je);
-    cr_assert(json_is_object(summary), "not one JSON object (%s): %s", je.text, o);
-    free(o);
-    free(e);
+    json_t *summary = json_loads(r.out, 0, &je);
+    cr_assert(json_is_object(summary), "not one JSON object (%s): %s", je.text, r.out);
+    run_free(&r);
     return summary;
 }
 
