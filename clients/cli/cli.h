@@ -52,6 +52,18 @@ int cli_parse_i64(const char *text, long long min, long long max, long long *out
 /* Prints j as one compact JSON line on stdout; steals the reference. */
 void cli_print_json(json_t *j);
 
+/* Prints "gridbus: CODE: message" for an event the builder refused; CLI_EXIT_REFUSED. */
+int cli_fail_event(const gridbus_event_t *ev);
+
+/* Packs and publishes a built follow-up event, then prints its ack as one JSON line
+ * {KEY: target, id, seq, dup}. The exit code. */
+int cli_publish_step(const cli_opts_t *opts, gridbus_event_t *ev, const char *key,
+                     const char *target);
+
+/* Looks one record up by id with query and prints it as JSON. The exit code. */
+typedef int (*cli_lookup_fn)(gridbus_t *client, const char *id, const void **rec, size_t *len);
+int cli_show(const cli_opts_t *opts, cli_lookup_fn query, const char *id);
+
 /* The commands. argv[0] is the command name. */
 int cmd_publish(int argc, char **argv, const cli_opts_t *opts);
 int cmd_publish_json(gridbus_t *client, const char *const defaults[3]);

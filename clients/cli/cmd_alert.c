@@ -102,12 +102,6 @@ static int parse_options(int argc, char **argv, const char *name, const char *ac
     return 0;
 }
 
-static int fail_event(gridbus_event_t *ev)
-{
-    fprintf(stderr, "gridbus: %s: %s\n", gridbus_event_errcode(ev), gridbus_event_error(ev));
-    return CLI_EXIT_REFUSED;
-}
-
 /* The follow-up event; 0, or -1 after printing why. */
 static int build(gridbus_event_t *ev, const alert_opts_t *o)
 {
@@ -121,43 +115,14 @@ static int build(gridbus_event_t *ev, const alert_opts_t *o)
 
 static int publish_step(const alert_opts_t *o, const cli_opts_t *opts)
 {
-    int status = CLI_EXIT_OK;
     gridbus_event_t *ev = gridbus_event_new();
-    gridbus_t *client = NULL;
-    gridbus_ack_t ack;
-    const void *data;
-    size_t len;
     if (!ev) {
         fputs("gridbus: out of memory\n", stderr);
         return CLI_EXIT_TRANSPORT;
     }
-    if (build(ev, o) < 0 || gridbus_event_pack(ev, &data, &len) < 0)
-        status = fail_event(ev);
-    else if (!(client = cli_connect(opts)))
-        status = CLI_EXIT_USAGE;
-    else if (gridbus_publish(client, data, len, &ack) < 0)
-        status = cli_fail_client(client);
-    else
-        cli_print_json(json_pack("{s:s, s:s, s:I, s:b}", "alert", o->alert, "id", ack.id, "seq",
-                                 (json_int_t)ack.seq, "dup", ack.dup));
-    gridbus_destroy(&client);
+    int status =
+        build(ev, o) < 0 ? cli_fail_event(ev) : cli_publish_step(opts, ev, "alert", o->alert);
     gridbus_event_destroy(&ev);
-    return status;
-}
-
-static int show(const char *id, const cli_opts_t *opts)
-{
-    gridbus_t *client = cli_connect(opts);
-    int status = CLI_EXIT_OK;
-    const void *rec;
-    size_t len;
-    if (!client)
-        return CLI_EXIT_USAGE;
-    if (gridbus_query_alert(client, id, &rec, &len) < 0)
-        status = cli_fail_client(client);
-    else
-        cli_print_json(jsonmp_from_bytes(rec, len));
-    gridbus_destroy(&client);
     return status;
 }
 
@@ -173,7 +138,7 @@ int cmd_alert(int argc, char **argv, const cli_opts_t *opts)
     if (strcmp(o.step, "show") == 0) {
         if (o.by || o.note || o.id || o.at_set)
             return cli_usage_error("alert", "'show' takes no options");
-        return show(o.alert, opts);
+        return cli_show(opts, gridbus_query_alert, o.alert);
     }
     if (strcmp(o.step, "ack") == 0)
         o.type = "alert.acknowledged";

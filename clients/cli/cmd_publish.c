@@ -126,12 +126,6 @@ static int parse_options(int argc, char **argv, publish_opts_t *o, int *status)
 }
 
 /* Prints the builder's error; a local refusal exits like a nack. */
-static int fail_event(gridbus_event_t *ev)
-{
-    fprintf(stderr, "gridbus: %s: %s\n", gridbus_event_errcode(ev), gridbus_event_error(ev));
-    return CLI_EXIT_REFUSED;
-}
-
 /* Sets the envelope from the options and the body from key=value arguments. */
 static int fill(gridbus_event_t *ev, const publish_opts_t *o, int n, char **args, int *status)
 {
@@ -146,7 +140,7 @@ static int fill(gridbus_event_t *ev, const publish_opts_t *o, int n, char **args
             return -1;
         }
         if (gridbus_event_set_kv(ev, args[i]) < 0) {
-            *status = fail_event(ev);
+            *status = cli_fail_event(ev);
             return -1;
         }
     }
@@ -157,13 +151,13 @@ static int fill(gridbus_event_t *ev, const publish_opts_t *o, int n, char **args
 static int build(gridbus_event_t *ev, const publish_opts_t *o, int n, char **args, int *status)
 {
     if (gridbus_event_set_type(ev, args[0]) < 0 || (o->id && gridbus_event_set_id(ev, o->id) < 0)) {
-        *status = fail_event(ev);
+        *status = cli_fail_event(ev);
         return -1;
     }
     if (fill(ev, o, n, args, status) < 0)
         return -1;
     if (gridbus_event_validate(ev) < 0) {
-        *status = fail_event(ev);
+        *status = cli_fail_event(ev);
         return -1;
     }
     return 0;

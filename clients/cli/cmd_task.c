@@ -176,12 +176,6 @@ static int check_step_options(const task_opts_t *o)
     return 0;
 }
 
-static int fail_event(gridbus_event_t *ev)
-{
-    fprintf(stderr, "gridbus: %s: %s\n", gridbus_event_errcode(ev), gridbus_event_error(ev));
-    return CLI_EXIT_REFUSED;
-}
-
 /* The follow-up event; 0, or -1 with *status set after printing why. */
 static int build(gridbus_event_t *ev, const task_opts_t *o, int *status)
 {
@@ -198,7 +192,7 @@ static int build(gridbus_event_t *ev, const task_opts_t *o, int *status)
         goto refused;
     return 0;
 refused:
-    *status = fail_event(ev);
+    *status = cli_fail_event(ev);
     return -1;
 }
 
@@ -206,41 +200,13 @@ static int publish_step(const task_opts_t *o, const cli_opts_t *opts)
 {
     int status = CLI_EXIT_OK;
     gridbus_event_t *ev = gridbus_event_new();
-    gridbus_t *client = NULL;
-    gridbus_ack_t ack;
-    const void *data;
-    size_t len;
     if (!ev) {
         fputs("gridbus: out of memory\n", stderr);
         return CLI_EXIT_TRANSPORT;
     }
-    if (build(ev, o, &status) == 0 && gridbus_event_pack(ev, &data, &len) == 0) {
-        if (!(client = cli_connect(opts)))
-            status = CLI_EXIT_USAGE;
-        else if (gridbus_publish(client, data, len, &ack) < 0)
-            status = cli_fail_client(client);
-        else
-            cli_print_json(json_pack("{s:s, s:s, s:I, s:b}", "task", o->task, "id", ack.id, "seq",
-                                     (json_int_t)ack.seq, "dup", ack.dup));
-    }
-    gridbus_destroy(&client);
+    if (build(ev, o, &status) == 0)
+        status = cli_publish_step(opts, ev, "task", o->task);
     gridbus_event_destroy(&ev);
-    return status;
-}
-
-static int show(const char *id, const cli_opts_t *opts)
-{
-    gridbus_t *client = cli_connect(opts);
-    const void *task;
-    size_t len;
-    int status = CLI_EXIT_OK;
-    if (!client)
-        return CLI_EXIT_USAGE;
-    if (gridbus_query_task(client, id, &task, &len) < 0)
-        status = cli_fail_client(client);
-    else
-        cli_print_json(jsonmp_from_bytes(task, len));
-    gridbus_destroy(&client);
     return status;
 }
 
@@ -265,7 +231,7 @@ int cmd_task(int argc, char **argv, const cli_opts_t *opts)
     if (strcmp(action, "show") == 0) {
         if (o.given || o.by || o.grid || o.id || o.at_set)
             return cli_usage_error("task", "'show' takes no options");
-        return show(o.task, opts);
+        return cli_show(opts, gridbus_query_task, o.task);
     }
     if (!(o.step = find_step(action)))
         return cli_usage_error("task",

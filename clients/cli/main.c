@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonmp.h"
 
 static const char usage_text[] =
     "usage: gridbus [--endpoint E] [--timeout MS] [--retries N] [--key FILE --server-key K]\n"
@@ -131,6 +132,49 @@ void cli_print_json(json_t *j)
         fputs("gridbus: could not write JSON\n", stderr);
     }
     json_decref(j);
+}
+
+int cli_fail_event(const gridbus_event_t *ev)
+{
+    fprintf(stderr, "gridbus: %s: %s\n", gridbus_event_errcode(ev), gridbus_event_error(ev));
+    return CLI_EXIT_REFUSED;
+}
+
+int cli_publish_step(const cli_opts_t *opts, gridbus_event_t *ev, const char *key,
+                     const char *target)
+{
+    gridbus_t *client;
+    gridbus_ack_t ack;
+    const void *data;
+    size_t len;
+    int status = CLI_EXIT_OK;
+    if (gridbus_event_pack(ev, &data, &len) < 0)
+        return cli_fail_event(ev);
+    if (!(client = cli_connect(opts)))
+        return CLI_EXIT_USAGE;
+    if (gridbus_publish(client, data, len, &ack) < 0)
+        status = cli_fail_client(client);
+    else
+        cli_print_json(json_pack("{s:s, s:s, s:I, s:b}", key, target, "id", ack.id, "seq",
+                                 (json_int_t)ack.seq, "dup", ack.dup));
+    gridbus_destroy(&client);
+    return status;
+}
+
+int cli_show(const cli_opts_t *opts, cli_lookup_fn query, const char *id)
+{
+    gridbus_t *client = cli_connect(opts);
+    const void *rec;
+    size_t len;
+    int status = CLI_EXIT_OK;
+    if (!client)
+        return CLI_EXIT_USAGE;
+    if (query(client, id, &rec, &len) < 0)
+        status = cli_fail_client(client);
+    else
+        cli_print_json(jsonmp_from_bytes(rec, len));
+    gridbus_destroy(&client);
+    return status;
 }
 
 static const struct {
