@@ -24,6 +24,10 @@ struct cases {
     cases_stats_t stats;
     cases_overdue_fn on_overdue; /* the alert loop, or NULL */
     void *on_overdue_arg;
+    struct {
+        int64_t start, work, due;
+    } sums[8]; /* recent calendar sums: see due_after */
+    unsigned next_sum;
 };
 
 typedef enum { WHO_ASSIGNEE, WHO_VERIFIER } who_t;
@@ -82,6 +86,23 @@ void cases_on_overdue(cases_t *self, cases_overdue_fn fn, void *arg)
 void cases_set_community(cases_t *self, const community_t *community)
 {
     self->community = community;
+    memset(self->sums, 0, sizeof self->sums); /* the calendar may have changed */
+}
+
+/* start + work in working time, 0 for no deadline. A batch runs at one instant and routes
+ * name a handful of durations, so the few latest sums are kept: walking the calendar for
+ * each task opened was a tenth of the cost of opening it. */
+static int64_t due_after(cases_t *self, int64_t start, int64_t work)
+{
+    if (!work)
+        return 0;
+    for (size_t i = 0; i < sizeof self->sums / sizeof self->sums[0]; i++)
+        if (self->sums[i].work == work && self->sums[i].start == start)
+            return self->sums[i].due;
+    int64_t due = calendar_add_work(community_calendar(self->community), start, work);
+    unsigned i = self->next_sum++ % (sizeof self->sums / sizeof self->sums[0]);
+    self->sums[i].start = start, self->sums[i].work = work, self->sums[i].due = due;
+    return due;
 }
 
 const cases_stats_t *cases_stats(const cases_t *self)
@@ -141,9 +162,7 @@ static void assign(cases_t *self, task_t *t, const route_t *r, int64_t now)
     const directory_member_t *m =
         r ? route_pick(r, dir, t->grid, strlen(t->grid), load_of, self->db, exclude, t->nreturned)
           : NULL;
-    const calendar_t *cal = community_calendar(self->community);
-    int64_t accept = r ? community_accept_within(self->community, r) : 0;
-    t->accept_by = accept ? calendar_add_work(cal, now, accept) : 0;
+    t->accept_by = r ? due_after(self, now, community_accept_within(self->community, r)) : 0;
     t->overdue_accept = false;
     if (m) {
         copy_name(t->assignee, sizeof t->assignee, m->id);
@@ -173,8 +192,7 @@ int cases_open(cases_t *self, const gb_event_t *ev, uint64_t seq, int64_t now)
     set_text(t->grid, sizeof t->grid, ev->grid);
     set_text(t->category, sizeof t->category, body_str(ev, "category"));
     t->created_at = now;
-    int64_t complete = community_complete_within(self->community, r);
-    t->complete_by = complete ? calendar_add_work(community_calendar(self->community), now, complete) : 0;
+    t->complete_by = due_after(self, now, community_complete_within(self->community, r));
     char by[TASK_MEMBER_MAX];
     set_text(by, sizeof by, ev->by);
     task_add_step(t, now, by, "created", r->name, strlen(r->name));
@@ -226,10 +244,11 @@ static int check_step(cases_t *self, const step_rule_t *rule, const gb_event_t *
         return gb_error_set(err, GB_E_FORBIDDEN, "by: '%.*s' is not the assignee of %s (%s)",
                             (int)ev->by.len, ev->by.ptr, id, t->assignee[0] ? t->assignee : "none");
     if (rule->who == WHO_VERIFIER && !may_verify(community_directory(self->community), ev->by, t))
-        return gb_error_set(err, GB_E_FORBIDDEN,
-                            "by: '%.*s' may not verify %s (the grid leader or cadre of its grid, the "
-                            "convener or the discipline secretary may)",
-                            (int)ev->by.len, ev->by.ptr, id);
+        return gb_error_set(
+            err, GB_E_FORBIDDEN,
+            "by: '%.*s' may not verify %s (the grid leader or cadre of its grid, the "
+            "convener or the discipline secretary may)",
+            (int)ev->by.len, ev->by.ptr, id);
     if (!(rule->from & BIT(t->status)))
         return gb_error_set(err, GB_E_STATE, "type: %s is not a step from %s (task %s)",
                             ev->type->name, task_status_name(t->status), id);
@@ -305,8 +324,8 @@ int cases_apply(cases_t *self, const gb_event_t *ev, int64_t now)
 static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind)
 {
     cases_t *self = arg;
-    if (taskdb_get(self->db, seq, self->old) != 0)
-        return 0;
+    if (taskdb_get(self->db, seq, self->old) != 0 || !task_deadline_pending(self->old, kind))
+        return 0; /* met meanwhile, or an entry of a store from before one-deadline-per-task */
     task_t *t = self->cur;
     memcpy(t, self->old, sizeof *t);
     int64_t now = kind == DEADLINE_ACCEPT ? t->accept_by : t->complete_by;

@@ -59,6 +59,8 @@ struct directory {
     directory_member_t *members;
     size_t nmembers;
     struct fy_node *calendar, *routes, *alerts;
+    const directory_member_t **holders; /* by role: its members in id order, one run each */
+    size_t holder_start[NROLES + 1];    /* role r's run: [holder_start[r], holder_start[r+1]) */
 };
 
 typedef struct {
@@ -512,6 +514,26 @@ static int load_root(loader_t *ld, struct fy_node *root)
 
 /* ---- life cycle ---- */
 
+/* Every role's holders, for assignment: it looks at a role's few holders for each task
+ * instead of at every member. Members are in id order, and so is each run. */
+static int index_holders(directory_t *self)
+{
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < self->nmembers; i++)
+        total += self->members[i].nroles;
+    if (!(self->holders = calloc(total ? total : 1, sizeof *self->holders)))
+        return -1;
+    for (size_t r = 0; r < NROLES; r++) {
+        self->holder_start[r] = at;
+        for (size_t i = 0; i < self->nmembers; i++)
+            for (size_t j = 0; j < self->members[i].nroles; j++)
+                if (self->members[i].roles[j] == roles[r])
+                    self->holders[at++] = &self->members[i];
+    }
+    self->holder_start[NROLES] = at;
+    return 0;
+}
+
 directory_t *directory_load(const char *path, char *err, size_t errlen)
 {
     directory_t *self = calloc(1, sizeof *self);
@@ -524,6 +546,10 @@ directory_t *directory_load(const char *path, char *err, size_t errlen)
     if (!(self->yaml = yamlutil_load(path, err, errlen)) ||
         load_root(&ld, yamlutil_root(self->yaml)) < 0)
         directory_destroy(&self);
+    else if (index_holders(self) < 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        directory_destroy(&self);
+    }
     return self;
 }
 
@@ -564,6 +590,7 @@ void directory_destroy(directory_t **self_p)
     if (!self)
         return;
     free_records(self);
+    free(self->holders);
     free(self->members);
     free(self->compounds);
     free(self->grids);
@@ -628,6 +655,18 @@ const directory_grid_t *directory_grid_at(const directory_t *self, size_t index)
 const directory_compound_t *directory_compound_at(const directory_t *self, size_t index)
 {
     return index < self->ncompounds ? &self->compounds[index] : NULL;
+}
+
+const directory_member_t *const *directory_holders(const directory_t *self, const char *role,
+                                                   size_t *n)
+{
+    for (size_t r = 0; r < NROLES; r++)
+        if (strcmp(roles[r], role) == 0) {
+            *n = self->holder_start[r + 1] - self->holder_start[r];
+            return self->holders + self->holder_start[r];
+        }
+    *n = 0;
+    return NULL;
 }
 
 const char *const *directory_roles(size_t *n)

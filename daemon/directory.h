@@ -6,8 +6,8 @@
  * search on an id that need not be NUL-terminated (it points into a MessagePack buffer); a
  * lookup allocates nothing. Everything is checked at load time, with "FILE:LINE:COL: message"
  * errors: ids, duplicates, references to grids, role names. The file format is in
- * docs/CONFIG.md; `calendar` and `routes` are kept as YAML nodes and interpreted elsewhere (they are
- * for routing, which reads them through directory_section).
+ * docs/CONFIG.md; `calendar` and `routes` are kept as YAML nodes and interpreted elsewhere (they
+ * are for routing, which reads them through directory_section).
  */
 #ifndef GB_DIRECTORY_H
 #define GB_DIRECTORY_H
@@ -65,6 +65,10 @@ size_t directory_compound_count(const directory_t *self);
 const directory_member_t *directory_member_at(const directory_t *self, size_t index);
 const directory_grid_t *directory_grid_at(const directory_t *self, size_t index);
 const directory_compound_t *directory_compound_at(const directory_t *self, size_t index);
+
+/* The members holding role, in id order (*n of them; none for an unknown role). */
+const directory_member_t *const *directory_holders(const directory_t *self, const char *role,
+                                                   size_t *n);
 
 /* The known role names, for validation and documentation; *n gets their number. */
 const char *const *directory_roles(size_t *n);

@@ -31,7 +31,7 @@ typedef struct {
     alertdb_t *alertdb; /* the alert loop: NULL in tools that run ops without one */
     alerts_t *alerts;
     bool allow_clock;         /* testing.allow_clock: the clock op may set the time */
-    msgpack_packer *reply;    /* where the handler packs its reply */
+    msgpack_packer *reply;    /* where the handler packs its reply: into a msgpack_sbuffer */
     msgpack_sbuffer *scratch; /* reusable buffer for canonical events and record lists */
     int64_t now;              /* ms since the epoch, the batch's receive time */
     bool storage_down;        /* the map is at its cap: refuse writes with E_STORAGE */
@@ -39,14 +39,14 @@ typedef struct {
     const char *source;       /* "ingest 127.0.0.1:41234", for dead letters; or NULL and: */
     void (*describe)(const void *item, char *buf, size_t len); /* formats it on demand */
     const void *item;
-    const char *peer_member;  /* with CURVE: the member the sender's key belongs to (ZAP
-                               * User-Id); NULL without security */
-    const void *input;        /* the raw request frame, for dead letters */
+    const char *peer_member; /* with CURVE: the member the sender's key belongs to (ZAP
+                              * User-Id); NULL without security */
+    const void *input;       /* the raw request frame, for dead letters */
     size_t input_len;
-    uint32_t max_message;     /* frames over this get E_TOO_LARGE */
-    uint32_t max_reply;       /* replay stops adding records past this many bytes */
+    uint32_t max_message; /* frames over this get E_TOO_LARGE */
+    uint32_t max_reply;   /* replay stops adding records past this many bytes */
     stats_t *stats;
-    task_t *task_scratch; /* one decoded task for queries */
+    task_t *task_scratch;   /* one decoded task for queries */
     alert_t *alert_scratch; /* one decoded alert for queries */
 } op_ctx_t;
 

@@ -37,7 +37,7 @@ static int query_task(op_ctx_t *ctx, const wire_request_t *req)
     }
     wire_pack_result_begin(ctx->reply, req->rid, 1);
     wire_pack_cstr(ctx->reply, "task");
-    task_pack(ctx->reply, t, true);
+    task_pack(ctx->reply->data, t, true); /* ctx->reply writes into an sbuffer (op.h) */
     return 0;
 }
 
@@ -67,7 +67,7 @@ static int list_one(void *arg, const task_t *t, const void *rec, size_t len)
     l->last = t->seq;
     if (!wanted(l, t))
         return 0;
-    task_pack(&l->pk, t, false);
+    task_pack(l->pk.data, t, false);
     return ++l->n >= l->q->limit;
 }
 
@@ -95,12 +95,13 @@ static int query_tasks(op_ctx_t *ctx, const wire_request_t *req)
     list_t l = {.q = &req->query, .status = -1};
     gb_error_t err;
     if (req->query.status.len) {
-        l.status = str_is(req->query.status, "all") ? -2
-                                                    : task_status_from_name(req->query.status.ptr,
-                                                                            req->query.status.len);
+        l.status = str_is(req->query.status, "all")
+                       ? -2
+                       : task_status_from_name(req->query.status.ptr, req->query.status.len);
         if (l.status == -1) {
-            gb_error_set(&err, GB_E_SCHEMA, "status: must be one of dispatched, accepted, "
-                                            "in_progress, done, closed, parked, all");
+            gb_error_set(&err, GB_E_SCHEMA,
+                         "status: must be one of dispatched, accepted, "
+                         "in_progress, done, closed, parked, all");
             return op_refuse(ctx, req->rid, no_id, &err, true);
         }
     }

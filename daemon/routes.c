@@ -364,10 +364,8 @@ typedef struct {
     size_t nexclude;
 } pick_t;
 
-static bool eligible(const directory_member_t *m, const char *role, const pick_t *p)
+static bool eligible(const directory_member_t *m, const pick_t *p)
 {
-    if (!directory_member_has_role(m, role))
-        return false;
     if (p->grid && p->grid_len && !directory_member_serves(m, p->grid, p->grid_len))
         return false;
     for (size_t i = 0; i < p->nexclude; i++)
@@ -382,9 +380,11 @@ static const directory_member_t *pick_role(const directory_t *dir, const char *r
 {
     const directory_member_t *best = NULL;
     uint32_t best_load = 0;
-    for (size_t i = 0; i < directory_member_count(dir); i++) {
-        const directory_member_t *m = directory_member_at(dir, i);
-        if (!eligible(m, role, p))
+    size_t n;
+    const directory_member_t *const *holders = directory_holders(dir, role, &n);
+    for (size_t i = 0; i < n; i++) {
+        const directory_member_t *m = holders[i];
+        if (!eligible(m, p))
             continue;
         uint32_t load = p->load ? p->load(p->arg, m->id) : 0;
         if (!best || load < best_load || (load == best_load && strcmp(m->id, best->id) < 0))

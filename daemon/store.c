@@ -34,9 +34,13 @@ struct store {
     uint32_t dead_letter_max;
     store_rc_t last_failure;
     int stale_readers; /* cleared at open, not yet reported by store_reader_check */
+    struct {
+        store_flush_fn flush;
+        store_end_fn end;
+        void *arg;
+    } hooks[STORE_HOOKS_MAX];
     char error[256];
 };
-
 
 static store_rc_t fail(store_t *self, int rc, const char *what)
 {
@@ -255,7 +259,8 @@ static store_rc_t trim_dead(store_t *self)
 
 store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
 {
-    size_t ls = clamp(strlen(d->source), DEAD_FIELD_MAX), lc = clamp(strlen(d->code), DEAD_FIELD_MAX),
+    size_t ls = clamp(strlen(d->source), DEAD_FIELD_MAX),
+           lc = clamp(strlen(d->code), DEAD_FIELD_MAX),
            le = clamp(strlen(d->error), DEAD_FIELD_MAX), li = d->input_len;
     unsigned char key[8];
     MDB_val k = {8, key}, v = {DEAD_HEAD + ls + lc + le + li, NULL};
@@ -280,10 +285,42 @@ store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
     return self->dead_letter_max ? trim_dead(self) : STORE_OK;
 }
 
+int store_on_txn(store_t *self, store_flush_fn flush, store_end_fn end, void *arg)
+{
+    for (int i = 0; i < STORE_HOOKS_MAX; i++)
+        if (!self->hooks[i].arg) {
+            self->hooks[i].flush = flush, self->hooks[i].end = end, self->hooks[i].arg = arg;
+            return 0;
+        }
+    return -1;
+}
+
+void store_off_txn(store_t *self, void *arg)
+{
+    for (int i = 0; i < STORE_HOOKS_MAX; i++)
+        if (self->hooks[i].arg == arg)
+            memset(&self->hooks[i], 0, sizeof self->hooks[i]);
+}
+
+static void end_hooks(store_t *self, bool committed)
+{
+    for (int i = 0; i < STORE_HOOKS_MAX; i++)
+        if (self->hooks[i].arg)
+            self->hooks[i].end(self->hooks[i].arg, committed);
+}
+
 store_rc_t store_commit(store_t *self)
 {
+    for (int i = 0; i < STORE_HOOKS_MAX; i++) {
+        store_rc_t r = self->hooks[i].arg ? self->hooks[i].flush(self->hooks[i].arg) : STORE_OK;
+        if (r != STORE_OK) {
+            store_abort(self);
+            return r;
+        }
+    }
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
+    end_hooks(self, rc == 0);
     if (rc)
         return fail(self, rc, "commit");
     self->head = self->next - 1;
@@ -296,6 +333,7 @@ void store_abort(store_t *self)
     if (self->txn)
         mdb_txn_abort(self->txn);
     self->txn = NULL;
+    end_hooks(self, false);
 }
 
 int store_grow(store_t *self)
@@ -405,7 +443,7 @@ long store_walk(store_t *self, MDB_dbi dbi, const void *start, size_t start_len,
         /* LMDB refuses an empty key for MDB_SET_RANGE. */
         int rc = mdb_cursor_get(cur, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST);
         for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size < prefix_len || memcmp(k.mv_data, start, prefix_len) != 0)
+            if (k.mv_size < prefix_len || (prefix_len && memcmp(k.mv_data, start, prefix_len)))
                 break;
             n++;
             if (fn(arg, txn, &k, &v))

@@ -66,6 +66,16 @@ const char *store_error(const store_t *self);
 /* The kind of the last failure (STORE_FULL or STORE_ERROR), for callers that only saw -1. */
 store_rc_t store_last_failure(const store_t *self);
 
+/* A module that caches what it writes (tload) registers here: flush runs inside every
+ * write transaction right before its commit and may fail it; end runs when the
+ * transaction is over, committed or not, so an aborted batch's changes leave the cache too.
+ * At most STORE_HOOKS_MAX; -1 when full. store_off_txn removes arg's hook. */
+#define STORE_HOOKS_MAX 4
+typedef store_rc_t (*store_flush_fn)(void *arg);
+typedef void (*store_end_fn)(void *arg, bool committed);
+int store_on_txn(store_t *self, store_flush_fn flush, store_end_fn end, void *arg);
+void store_off_txn(store_t *self, void *arg);
+
 /* Opens the batch's write transaction. */
 store_rc_t store_begin(store_t *self);
 

@@ -31,6 +31,15 @@ bool task_is_open(const task_t *t)
     return t->status != TASK_CLOSED;
 }
 
+bool task_deadline_pending(const task_t *t, deadline_kind_t kind)
+{
+    if (kind == DEADLINE_ACCEPT)
+        return t->status == TASK_DISPATCHED && t->accept_by && !t->overdue_accept;
+    return t->complete_by && !t->overdue_complete &&
+           (t->status == TASK_DISPATCHED || t->status == TASK_ACCEPTED ||
+            t->status == TASK_IN_PROGRESS);
+}
+
 void task_format_id(uint64_t seq, char out[TASK_ID_MAX])
 {
     char digits[21];
@@ -93,71 +102,61 @@ void task_add_step(task_t *t, int64_t at, const char *by, const char *step, cons
     copy_text(s->note, sizeof s->note, note ? note : "", note ? note_len : 0);
 }
 
-static void kv_str(msgpack_packer *pk, const char *k, const char *v)
+/* Packed with mpw (inline writes straight into the buffer): a task is packed for every
+ * task opened or moved, twice through msgpack-c's callback per key and value before. */
+void task_write_history(mpw_t *w, const task_t *t)
 {
-    wire_pack_cstr(pk, k);
-    wire_pack_cstr(pk, v);
-}
-
-static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
-{
-    wire_pack_cstr(pk, k);
-    msgpack_pack_int64(pk, v);
-}
-
-void task_pack_history(msgpack_packer *pk, const task_t *t)
-{
-    wire_pack_cstr(pk, "history");
-    msgpack_pack_array(pk, t->nhistory);
+    MPW_KEY(w, "history");
+    mpw_array(w, t->nhistory);
     for (uint32_t i = 0; i < t->nhistory; i++) {
         const task_step_t *s = &t->history[i];
-        msgpack_pack_map(pk, 4);
-        kv_int(pk, "at", s->at);
-        kv_str(pk, "by", s->by);
-        kv_str(pk, "step", s->step);
-        kv_str(pk, "note", s->note);
+        mpw_map(w, 4);
+        MPW_KEY(w, "at"), mpw_int(w, s->at);
+        MPW_KEY(w, "by"), mpw_cstr(w, s->by);
+        MPW_KEY(w, "step"), mpw_cstr(w, s->step);
+        MPW_KEY(w, "note"), mpw_cstr(w, s->note);
     }
 }
 
-void task_pack(msgpack_packer *pk, const task_t *t, bool with_history)
-{
-    msgpack_pack_map(pk, TASK_SUMMARY_FIELDS + (with_history ? 1 : 0));
-    task_pack_fields(pk, t);
-    if (with_history)
-        task_pack_history(pk, t);
-}
-
-void task_pack_fields(msgpack_packer *pk, const task_t *t)
+void task_write_fields(mpw_t *w, const task_t *t)
 {
     char id[TASK_ID_MAX];
     task_format_id(t->seq, id);
-    kv_str(pk, "id", id);
-    wire_pack_cstr(pk, "seq");
-    msgpack_pack_uint64(pk, t->seq);
-    kv_str(pk, "event", t->event_id);
-    kv_str(pk, "type", t->type);
-    kv_str(pk, "route", t->route);
-    kv_str(pk, "role", t->role);
-    kv_str(pk, "grid", t->grid);
-    kv_str(pk, "category", t->category);
-    kv_str(pk, "assignee", t->assignee);
-    kv_str(pk, "status", task_status_name(t->status));
-    kv_int(pk, "created_at", t->created_at);
-    kv_int(pk, "accept_by", t->accept_by);
-    kv_int(pk, "complete_by", t->complete_by);
-    kv_int(pk, "accepted_at", t->accepted_at);
-    kv_int(pk, "done_at", t->done_at);
-    kv_int(pk, "closed_at", t->closed_at);
-    wire_pack_cstr(pk, "overdue_accept");
-    t->overdue_accept ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    wire_pack_cstr(pk, "overdue_complete");
-    t->overdue_complete ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    kv_int(pk, "fee_fen", t->fee_fen);
-    kv_int(pk, "fee_waived_fen", t->fee_waived_fen);
-    wire_pack_cstr(pk, "returned_by");
-    msgpack_pack_array(pk, t->nreturned);
+    MPW_KEY(w, "id"), mpw_cstr(w, id);
+    MPW_KEY(w, "seq"), mpw_uint(w, t->seq);
+    MPW_KEY(w, "event"), mpw_cstr(w, t->event_id);
+    MPW_KEY(w, "type"), mpw_cstr(w, t->type);
+    MPW_KEY(w, "route"), mpw_cstr(w, t->route);
+    MPW_KEY(w, "role"), mpw_cstr(w, t->role);
+    MPW_KEY(w, "grid"), mpw_cstr(w, t->grid);
+    MPW_KEY(w, "category"), mpw_cstr(w, t->category);
+    MPW_KEY(w, "assignee"), mpw_cstr(w, t->assignee);
+    MPW_KEY(w, "status"), mpw_cstr(w, task_status_name(t->status));
+    MPW_KEY(w, "created_at"), mpw_int(w, t->created_at);
+    MPW_KEY(w, "accept_by"), mpw_int(w, t->accept_by);
+    MPW_KEY(w, "complete_by"), mpw_int(w, t->complete_by);
+    MPW_KEY(w, "accepted_at"), mpw_int(w, t->accepted_at);
+    MPW_KEY(w, "done_at"), mpw_int(w, t->done_at);
+    MPW_KEY(w, "closed_at"), mpw_int(w, t->closed_at);
+    MPW_KEY(w, "overdue_accept"), mpw_bool(w, t->overdue_accept);
+    MPW_KEY(w, "overdue_complete"), mpw_bool(w, t->overdue_complete);
+    MPW_KEY(w, "fee_fen"), mpw_int(w, t->fee_fen);
+    MPW_KEY(w, "fee_waived_fen"), mpw_int(w, t->fee_waived_fen);
+    MPW_KEY(w, "returned_by");
+    mpw_array(w, t->nreturned);
     for (uint32_t i = 0; i < t->nreturned; i++)
-        wire_pack_cstr(pk, t->returned_by[i]);
+        mpw_cstr(w, t->returned_by[i]);
+}
+
+int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history)
+{
+    mpw_t w;
+    mpw_init(&w, out);
+    mpw_map(&w, TASK_SUMMARY_FIELDS + (with_history ? 1 : 0));
+    task_write_fields(&w, t);
+    if (with_history)
+        task_write_history(&w, t);
+    return mpw_ok(&w) ? 0 : -1;
 }
 
 /* ---- unpacking: a table of string and integer fields, so each is named once ---- */
@@ -167,13 +166,29 @@ typedef struct {
     size_t off, cap; /* cap 0: int64 field */
 } field_t;
 
-#define S(k, f) {k, offsetof(task_t, f), sizeof(((task_t *)0)->f)}
-#define I(k, f) {k, offsetof(task_t, f), 0}
+#define S(k, f)                                                                                    \
+    {                                                                                              \
+        k, offsetof(task_t, f), sizeof(((task_t *)0)->f)                                           \
+    }
+#define I(k, f)                                                                                    \
+    {                                                                                              \
+        k, offsetof(task_t, f), 0                                                                  \
+    }
 static const field_t fields[] = {
-    S("event", event_id), S("type", type), S("route", route), S("role", role), S("grid", grid),
-    S("category", category), S("assignee", assignee), I("created_at", created_at),
-    I("accept_by", accept_by), I("complete_by", complete_by), I("accepted_at", accepted_at),
-    I("done_at", done_at), I("closed_at", closed_at), I("fee_fen", fee_fen),
+    S("event", event_id),
+    S("type", type),
+    S("route", route),
+    S("role", role),
+    S("grid", grid),
+    S("category", category),
+    S("assignee", assignee),
+    I("created_at", created_at),
+    I("accept_by", accept_by),
+    I("complete_by", complete_by),
+    I("accepted_at", accepted_at),
+    I("done_at", done_at),
+    I("closed_at", closed_at),
+    I("fee_fen", fee_fen),
     I("fee_waived_fen", fee_waived_fen),
 };
 
@@ -201,8 +216,8 @@ static void set_field(task_t *t, const field_t *f, const msgpack_object *v)
 
 static void unpack_history(task_t *t, const msgpack_object *v)
 {
-    for (uint32_t i = 0; v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size &&
-                         t->nhistory < TASK_HISTORY_MAX;
+    for (uint32_t i = 0;
+         v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size && t->nhistory < TASK_HISTORY_MAX;
          i++) {
         const msgpack_object *s = &v->via.array.ptr[i];
         gb_str_t by = {"", 0}, step = {"", 0}, note = {"", 0};

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "mpw.h"
 
 #define TASK_ID_MAX 24
 #define TASK_MEMBER_MAX 65
@@ -45,8 +46,8 @@ typedef struct {
     char type[32];
     char route[48];
     char role[32];
-    char grid[33];     /* "" for grid-less tasks (ledger review) */
-    char category[32]; /* body.category when the event has one */
+    char grid[33];                  /* "" for grid-less tasks (ledger review) */
+    char category[32];              /* body.category when the event has one */
     char assignee[TASK_MEMBER_MAX]; /* "" while parked */
     task_status_t status;
     int64_t created_at, accept_by, complete_by; /* 0: no deadline */
@@ -66,6 +67,11 @@ int task_status_from_name(const char *name, size_t len);
 /* Open = anything not closed: it counts towards its assignee's load. */
 bool task_is_open(const task_t *t);
 
+/* Whether t still waits on that deadline: set, not yet missed, and the step it asks for
+ * (accepting; finishing the work) not yet taken. */
+typedef enum { DEADLINE_ACCEPT = 'a', DEADLINE_COMPLETE = 'c' } deadline_kind_t;
+bool task_deadline_pending(const task_t *t, deadline_kind_t kind);
+
 /* "t-42" for seq 42; 0 from task_parse_id when the text is a task id. */
 void task_format_id(uint64_t seq, char out[TASK_ID_MAX]);
 int task_parse_id(const char *s, size_t len, uint64_t *seq);
@@ -78,14 +84,15 @@ void task_add_step(task_t *t, int64_t at, const char *by, const char *step, cons
 /* Clears t for a new task (without touching the unused history slots). */
 void task_reset(task_t *t);
 
-/* Full record (with history) or the feed's summary (without). */
-void task_pack(msgpack_packer *pk, const task_t *t, bool with_history);
+/* Full record (with history) or the feed's summary (without), appended to out. 0, or -1
+ * when out could not grow. */
+int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history);
 
 /* The parts of task_pack, for callers that pack one task in two shapes: a map of
- * TASK_SUMMARY_FIELDS (+1 with history) is task_pack_fields then task_pack_history. */
+ * TASK_SUMMARY_FIELDS (+ 1 for the history) holds them. Errors are w's (mpw_ok). */
 #define TASK_SUMMARY_FIELDS 21
-void task_pack_fields(msgpack_packer *pk, const task_t *t);
-void task_pack_history(msgpack_packer *pk, const task_t *t);
+void task_write_fields(mpw_t *w, const task_t *t);
+void task_write_history(mpw_t *w, const task_t *t);
 
 /* Reads a record packed by task_pack; 0, or -1 when it is not one. */
 int task_unpack(const msgpack_object *obj, task_t *t);

@@ -1,35 +1,62 @@
 /*
  * taskdb: see taskdb.h. Key layouts:
  *   tasks      [seq: 8 BE]                        -> task record (task_pack, with history)
- *   tidx       ['a'|'g'][member|grid]['\0'][seq 8] -> (empty): open tasks by assignee, by grid
- *   deadlines  [due: 8 BE][seq: 8 BE][kind: 1]     -> (empty): pending deadlines in time order
+ *   open       ['a'|'g'][member|grid]  -> seq 8 BE, sorted duplicates: open tasks by assignee,
+ *                                         by grid ("a" alone: parked; "g" alone: grid-less)
+ *   due        [due: 8 BE]              -> [seq: 8 BE][kind: 1], sorted duplicates: each
+ *                                         task's next pending deadline, in time order
  *   feed       [feed seq: 8 BE]                    -> feed record
  *   tload      [member]                            -> open tasks assigned: u32 BE
- * tload is kept in step with the 'a' index (same diff), so an assignee's load is one get
- * instead of a walk over its open tasks.
- * Ids cannot hold a NUL, so the separator keeps "li" from matching "li.qiang".
+ * tload is kept in step with the 'a' index (same diff), so an assignee's load is one
+ * lookup instead of a walk over its open tasks; tload.c caches it for the batch.
+ * The two indexes are LMDB sorted-duplicate databases of fixed-size values: a member's or a
+ * grid's open tasks are one key with a run of 8-byte seqs, so a new task (the highest seq
+ * yet) is appended to its run without searching it (MDB_APPENDDUP), and an entry costs 8
+ * bytes instead of a whole key: a quarter of the pages dirtied per task opened. A store
+ * written with the earlier layout (every entry its own key, in "tidx" and "deadlines") has
+ * both rebuilt from the task records when it is opened.
  */
 #include "taskdb.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "be64.h"
 #include "feedlog.h"
+#include "tload.h"
 #include "wire.h"
 
-#define IDX_KEY_MAX (1 + 80 + 1 + 8)
-#define DL_KEY 17
+#define OPEN_KEY_MAX (1 + 80)
+#define DUE_VAL 9
 
 struct taskdb {
     store_t *store;
-    MDB_dbi tasks, tidx, deadlines, feed, tload;
+    MDB_dbi tasks, open, due, feed, tload_dbi;
+    tload_t *loads;
+    uint64_t feed_head; /* the feed's last seq, when feed_head_known */
+    bool feed_head_known;
     msgpack_zone zone;
-    msgpack_sbuffer buf;    /* one task record */
-    msgpack_sbuffer fields; /* the task's summary fields, shared by record and feed */
-    task_t *scratch;        /* decoded record for scans */
+    msgpack_sbuffer buf;           /* one task record */
+    size_t fields_off, fields_len; /* its summary fields, which the feed record repeats */
+    task_t *scratch;               /* decoded record for scans */
 };
+
+static int open_indexes(taskdb_t *self, char *err, size_t errlen);
+
+/* The feed head is read once per batch, then counted up as records are appended. */
+static store_rc_t on_flush(void *arg)
+{
+    (void)arg;
+    return STORE_OK;
+}
+
+static void on_end(void *arg, bool committed)
+{
+    taskdb_t *self = arg;
+    self->feed_head_known = self->feed_head_known && committed;
+}
 
 taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
 {
@@ -42,12 +69,18 @@ taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
         return NULL;
     }
     msgpack_sbuffer_init(&self->buf);
-    msgpack_sbuffer_init(&self->fields);
     self->store = store;
-    if (store_open_dbs(store, err, errlen, "task databases", "tasks", &self->tasks, "tidx",
-                       &self->tidx, "deadlines", &self->deadlines, "feed", &self->feed, "tload",
-                       &self->tload, NULL) < 0)
+    if (store_open_dbs(store, err, errlen, "task databases", "tasks", &self->tasks, "feed",
+                       &self->feed, "tload", &self->tload_dbi, NULL) < 0 ||
+        open_indexes(self, err, errlen) < 0) {
         taskdb_destroy(&self);
+        return NULL;
+    }
+    if (!(self->loads = tload_new(store, self->tload_dbi)) ||
+        store_on_txn(store, on_flush, on_end, self) < 0) {
+        snprintf(err, errlen, "out of memory");
+        taskdb_destroy(&self);
+    }
     return self;
 }
 
@@ -56,9 +89,10 @@ void taskdb_destroy(taskdb_t **self_p)
     taskdb_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
+    store_off_txn(self->store, self);
+    tload_destroy(&self->loads);
     msgpack_zone_destroy(&self->zone);
     msgpack_sbuffer_destroy(&self->buf);
-    msgpack_sbuffer_destroy(&self->fields);
     free(self->scratch);
     free(self);
     *self_p = NULL;
@@ -90,82 +124,71 @@ int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t)
 
 /* ---- derived keys ---- */
 
-static size_t idx_key(unsigned char *out, char index, const char *id, uint64_t seq)
+static MDB_val open_key(unsigned char *out, char index, const char *id)
 {
-    size_t n = strlen(id);
-    if (n > 80)
-        n = 80;
+    size_t n = strnlen(id, OPEN_KEY_MAX - 1);
     out[0] = (unsigned char)index;
     memcpy(out + 1, id, n);
-    out[1 + n] = 0;
-    be64_put(out + 2 + n, seq);
-    return 2 + n + 8;
+    return (MDB_val){1 + n, out};
 }
 
-static void dl_key(unsigned char *out, int64_t due, uint64_t seq, deadline_kind_t kind)
+static MDB_val due_key(unsigned char *out, int64_t due)
 {
     be64_put(out, (uint64_t)due);
-    be64_put(out + 8, seq);
-    out[16] = (unsigned char)kind;
+    return (MDB_val){8, out};
 }
 
-static bool accept_pending(const task_t *t)
+static MDB_val due_val(unsigned char *out, uint64_t seq, deadline_kind_t kind)
 {
-    return t && t->status == TASK_DISPATCHED && t->accept_by && !t->overdue_accept;
+    be64_put(out, seq);
+    out[8] = (unsigned char)kind;
+    return (MDB_val){DUE_VAL, out};
 }
 
-static bool complete_pending(const task_t *t)
+/* A task waits on one deadline at a time: the earlier of its pending accept and complete
+ * deadlines. When that one is met or missed the task changes and the next is put, so opening
+ * a task writes one deadline entry, not two. 0 and *due, *kind; -1 when none is pending. */
+static int next_deadline(const task_t *t, int64_t *due, deadline_kind_t *kind)
 {
-    return t && t->complete_by && !t->overdue_complete &&
-           (t->status == TASK_DISPATCHED || t->status == TASK_ACCEPTED ||
-            t->status == TASK_IN_PROGRESS);
+    bool accept = t && task_deadline_pending(t, DEADLINE_ACCEPT);
+    bool complete = t && task_deadline_pending(t, DEADLINE_COMPLETE);
+    if (accept && (!complete || t->accept_by <= t->complete_by))
+        *due = t->accept_by, *kind = DEADLINE_ACCEPT;
+    else if (complete)
+        *due = t->complete_by, *kind = DEADLINE_COMPLETE;
+    return accept || complete ? 0 : -1;
 }
 
-/* Puts or deletes one key so that its presence matches want. */
-static store_rc_t sync_key(taskdb_t *self, MDB_dbi dbi, const unsigned char *key, size_t len,
-                           bool had, bool want)
+/* Adds or removes one (key, value) of a sorted-duplicate index. A value known to be the
+ * highest of its key (a new task's) is appended; anything else is put in its place. */
+static store_rc_t dup_put(taskdb_t *self, MDB_dbi dbi, MDB_val k, MDB_val v, bool highest)
 {
-    MDB_val k = {len, (void *)key}, v = {0, NULL};
-    int rc = 0;
-    if (had && !want)
-        rc = mdb_del(store_txn(self->store), dbi, &k, NULL);
-    else if (want && !had)
-        rc = mdb_put(store_txn(self->store), dbi, &k, &v, 0);
+    MDB_txn *txn = store_txn(self->store);
+    int rc = mdb_put(txn, dbi, &k, &v, highest ? MDB_APPENDDUP : 0);
+    if (rc == MDB_KEYEXIST && highest)
+        rc = mdb_put(txn, dbi, &k, &v, 0);
+    return rc ? store_fail(self->store, rc, "task index") : STORE_OK;
+}
+
+static store_rc_t dup_del(taskdb_t *self, MDB_dbi dbi, MDB_val k, MDB_val v)
+{
+    int rc = mdb_del(store_txn(self->store), dbi, &k, &v);
     return rc && rc != MDB_NOTFOUND ? store_fail(self->store, rc, "task index") : STORE_OK;
 }
 
-/* LMDB refuses empty keys: the parked tasks' "" assignee is counted under "-". */
-static MDB_val load_key(const char *member)
+/* One open task more or less for its assignee (parked ones count under ""). */
+static store_rc_t sync_load(taskdb_t *self, const task_t *old, const task_t *t)
 {
-    MDB_val k = {member[0] ? strlen(member) : 1, (void *)(member[0] ? member : "-")};
-    return k;
-}
-
-static uint32_t load_get(MDB_txn *txn, MDB_dbi dbi, const char *member)
-{
-    MDB_val k = load_key(member), v;
-    if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != 4)
-        return 0;
-    const unsigned char *p = v.mv_data;
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Adds delta (+1 or -1) to member's open-task count. */
-static store_rc_t load_add(taskdb_t *self, const char *member, int delta)
-{
-    MDB_txn *txn = store_txn(self->store);
-    uint32_t n = load_get(txn, self->tload, member);
-    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
-    unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                          (unsigned char)(n >> 8), (unsigned char)n};
-    MDB_val k = load_key(member), v = {4, b};
-    int rc = mdb_put(txn, self->tload, &k, &v, 0);
-    return rc ? store_fail(self->store, rc, "task load") : STORE_OK;
+    bool had = old && task_is_open(old), want = task_is_open(t);
+    if (had && want && strcmp(old->assignee, t->assignee) == 0)
+        return STORE_OK;
+    store_rc_t rc = had ? tload_add(self->loads, old->assignee, -1) : STORE_OK;
+    return rc == STORE_OK && want ? tload_add(self->loads, t->assignee, +1) : rc;
 }
 
 static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, const task_t *t)
 {
-    unsigned char a[IDX_KEY_MAX], b[IDX_KEY_MAX];
+    unsigned char a[OPEN_KEY_MAX], b[OPEN_KEY_MAX], sa[8], sb[8];
     const char *was = old ? (index == 'a' ? old->assignee : old->grid) : NULL;
     const char *now = index == 'a' ? t->assignee : t->grid;
     bool had = old && task_is_open(old), want = task_is_open(t);
@@ -173,47 +196,61 @@ static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, cons
         return STORE_OK;
     store_rc_t rc = STORE_OK;
     if (had)
-        rc = sync_key(self, self->tidx, a, idx_key(a, index, was, old->seq), true, false);
-    if (rc == STORE_OK && had && index == 'a')
-        rc = load_add(self, was, -1);
+        be64_put(sa, old->seq),
+            rc = dup_del(self, self->open, open_key(a, index, was), (MDB_val){8, sa});
     if (rc == STORE_OK && want)
-        rc = sync_key(self, self->tidx, b, idx_key(b, index, now, t->seq), false, true);
-    if (rc == STORE_OK && want && index == 'a')
-        rc = load_add(self, now, +1);
+        be64_put(sb, t->seq),
+            rc = dup_put(self, self->open, open_key(b, index, now), (MDB_val){8, sb}, !old);
     return rc;
 }
 
-static store_rc_t sync_deadline(taskdb_t *self, deadline_kind_t kind, const task_t *old,
-                                const task_t *t)
+static store_rc_t sync_deadline(taskdb_t *self, const task_t *old, const task_t *t)
 {
-    unsigned char a[DL_KEY], b[DL_KEY];
-    bool (*pending)(const task_t *) = kind == DEADLINE_ACCEPT ? accept_pending : complete_pending;
-    int64_t was = old ? (kind == DEADLINE_ACCEPT ? old->accept_by : old->complete_by) : 0;
-    int64_t due = kind == DEADLINE_ACCEPT ? t->accept_by : t->complete_by;
-    bool had = pending(old), want = pending(t);
-    if (had == want && was == due)
+    unsigned char ka[8], kb[8], va[DUE_VAL], vb[DUE_VAL];
+    int64_t was = 0, due = 0;
+    deadline_kind_t was_kind = DEADLINE_ACCEPT, kind = DEADLINE_ACCEPT;
+    bool had = next_deadline(old, &was, &was_kind) == 0, want = next_deadline(t, &due, &kind) == 0;
+    if (had && want && was == due && was_kind == kind)
         return STORE_OK;
     store_rc_t rc = STORE_OK;
     if (had)
-        dl_key(a, was, old->seq, kind), rc = sync_key(self, self->deadlines, a, DL_KEY, true, false);
+        rc = dup_del(self, self->due, due_key(ka, was), due_val(va, old->seq, was_kind));
     if (rc == STORE_OK && want)
-        dl_key(b, due, t->seq, kind), rc = sync_key(self, self->deadlines, b, DL_KEY, false, true);
+        rc = dup_put(self, self->due, due_key(kb, due), due_val(vb, t->seq, kind), !old);
     return rc;
 }
 
-/* The record: the summary fields (packed once, in self->fields) and the history. */
-static store_rc_t put_record(taskdb_t *self, const task_t *t)
+/* The keys derived from the record: both indexes and the next deadline. */
+static store_rc_t sync_derived(taskdb_t *self, const task_t *old, const task_t *t)
+{
+    store_rc_t r;
+    if ((r = sync_index(self, 'a', old, t)) != STORE_OK ||
+        (r = sync_index(self, 'g', old, t)) != STORE_OK)
+        return r;
+    return sync_deadline(self, old, t);
+}
+
+/* The record: the summary fields (the feed record repeats their bytes) and the history. A new
+ * task's seq is its event's, the highest yet, so it is appended without a tree search; a
+ * store whose tasks somehow run ahead still gets it by the ordinary put. */
+static store_rc_t put_record(taskdb_t *self, const task_t *t, bool is_new)
 {
     unsigned char key[8];
-    msgpack_packer pk;
+    mpw_t w;
     msgpack_sbuffer_clear(&self->buf);
-    msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, TASK_SUMMARY_FIELDS + 1);
-    msgpack_sbuffer_write(&self->buf, self->fields.data, self->fields.size);
-    task_pack_history(&pk, t);
+    mpw_init(&w, &self->buf);
+    mpw_map(&w, TASK_SUMMARY_FIELDS + 1);
+    self->fields_off = self->buf.size;
+    task_write_fields(&w, t);
+    self->fields_len = self->buf.size - self->fields_off;
+    task_write_history(&w, t);
+    if (!mpw_ok(&w))
+        return store_fail(self->store, ENOMEM, "task");
     be64_put(key, t->seq);
     MDB_val k = {8, key}, v = {self->buf.size, self->buf.data};
-    int rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
+    int rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, is_new ? MDB_APPEND : 0);
+    if (rc == MDB_KEYEXIST && is_new)
+        rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
     return rc ? store_fail(self->store, rc, "task") : STORE_OK;
 }
 
@@ -224,31 +261,22 @@ store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const 
                       const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
                       size_t topic_len)
 {
-    msgpack_packer pk;
-    msgpack_sbuffer_clear(&self->fields);
-    msgpack_packer_init(&pk, &self->fields, msgpack_sbuffer_write);
-    task_pack_fields(&pk, t);
     store_rc_t r;
-    if ((r = put_record(self, t)) != STORE_OK || (r = sync_index(self, 'a', old, t)) != STORE_OK ||
-        (r = sync_index(self, 'g', old, t)) != STORE_OK ||
-        (r = sync_deadline(self, DEADLINE_ACCEPT, old, t)) != STORE_OK ||
-        (r = sync_deadline(self, DEADLINE_COMPLETE, old, t)) != STORE_OK)
+    if ((r = put_record(self, t, old == NULL)) != STORE_OK ||
+        (r = sync_derived(self, old, t)) != STORE_OK || (r = sync_load(self, old, t)) != STORE_OK)
         return r;
     return feed_append(self, t, change, by, at, out, topic, topic_len);
 }
 
 uint32_t taskdb_load(taskdb_t *self, const char *member)
 {
-    MDB_txn *txn;
-    if (store_read_begin(self->store, &txn))
-        return 0;
-    uint32_t n = load_get(txn, self->tload, member);
-    store_read_end(self->store, txn);
-    return n;
+    return tload_get(self->loads, member);
 }
 
 uint64_t taskdb_feed_head(taskdb_t *self)
 {
+    if (self->feed_head_known)
+        return self->feed_head;
     return feedlog_head(self->store, self->feed);
 }
 
@@ -270,20 +298,25 @@ static void format_topic(const task_t *t, char *topic, size_t len)
 static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
                               int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
 {
-    uint64_t seq = feedlog_head(self->store, self->feed) + 1; /* the batch's own view */
-    msgpack_packer pk;
+    uint64_t seq = taskdb_feed_head(self) + 1; /* the batch's own view */
+    mpw_t w;
     format_topic(t, topic, topic_len);
     msgpack_sbuffer_clear(out);
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 6);
-    wire_pack_cstr(&pk, "seq"), msgpack_pack_uint64(&pk, seq);
-    wire_pack_cstr(&pk, "topic"), wire_pack_cstr(&pk, topic);
-    wire_pack_cstr(&pk, "at"), msgpack_pack_int64(&pk, at);
-    wire_pack_cstr(&pk, "change"), wire_pack_cstr(&pk, change);
-    wire_pack_cstr(&pk, "by"), wire_pack_cstr(&pk, by);
-    wire_pack_cstr(&pk, "task"), msgpack_pack_map(&pk, TASK_SUMMARY_FIELDS);
-    msgpack_sbuffer_write(out, self->fields.data, self->fields.size);
-    return feedlog_put(self->store, self->feed, seq, out->data, out->size, "task feed");
+    mpw_init(&w, out);
+    mpw_map(&w, 6);
+    MPW_KEY(&w, "seq"), mpw_uint(&w, seq);
+    MPW_KEY(&w, "topic"), mpw_cstr(&w, topic);
+    MPW_KEY(&w, "at"), mpw_int(&w, at);
+    MPW_KEY(&w, "change"), mpw_cstr(&w, change);
+    MPW_KEY(&w, "by"), mpw_cstr(&w, by);
+    MPW_KEY(&w, "task"), mpw_map(&w, TASK_SUMMARY_FIELDS);
+    mpw_raw(&w, self->buf.data + self->fields_off, self->fields_len); /* as in the record */
+    if (!mpw_ok(&w))
+        return store_fail(self->store, ENOMEM, "task feed");
+    store_rc_t rc = feedlog_put(self->store, self->feed, seq, out->data, out->size, "task feed");
+    if (rc == STORE_OK)
+        self->feed_head = seq, self->feed_head_known = true;
+    return rc;
 }
 
 long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
@@ -301,8 +334,8 @@ int taskdb_next_deadline(taskdb_t *self, int64_t *due)
     int found = 1;
     if (store_read_begin(self->store, &txn))
         return 1;
-    if (mdb_cursor_open(txn, self->deadlines, &cur) == 0) {
-        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == DL_KEY) {
+    if (mdb_cursor_open(txn, self->due, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8) {
             *due = (int64_t)be64_get(k.mv_data);
             found = 0;
         }
@@ -317,16 +350,16 @@ long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *a
     MDB_cursor *cur;
     MDB_val k, v;
     long n = 0;
-    if (mdb_cursor_open(store_txn(self->store), self->deadlines, &cur))
+    if (mdb_cursor_open(store_txn(self->store), self->due, &cur))
         return -1;
-    while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == DL_KEY &&
+    while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8 && v.mv_size == DUE_VAL &&
            (int64_t)be64_get(k.mv_data) <= now) {
-        unsigned char key[DL_KEY];
-        memcpy(key, k.mv_data, DL_KEY);
-        if (mdb_cursor_del(cur, 0))
+        unsigned char val[DUE_VAL];
+        memcpy(val, v.mv_data, DUE_VAL);
+        if (mdb_cursor_del(cur, 0)) /* this deadline only, not the others due then */
             break;
         n++;
-        if (fn(arg, be64_get(key + 8), (deadline_kind_t)key[16]) < 0) {
+        if (fn(arg, be64_get(val), (deadline_kind_t)val[8]) < 0) {
             n = -1;
             break;
         }
@@ -357,12 +390,6 @@ static int visit_record(scan_t *s, MDB_txn *txn, uint64_t seq)
     return stop;
 }
 
-static int scan_index(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
-{
-    (void)v;
-    return visit_record(arg, txn, be64_get((const unsigned char *)k->mv_data + k->mv_size - 8));
-}
-
 static int scan_tasks(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     scan_t *s = arg;
@@ -373,11 +400,33 @@ static int scan_tasks(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *
     return s->fn(s->arg, s->self->scratch, v->mv_data, v->mv_size) || s->n >= s->limit;
 }
 
+/* The open tasks under one index key, seq above after, in seq order. */
+static long scan_open(scan_t *s, const MDB_val *key, uint64_t after)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char from[8];
+    if (store_read_begin(s->self->store, &txn))
+        return -1;
+    int rc = mdb_cursor_open(txn, s->self->open, &cur);
+    if (rc == 0) {
+        MDB_val k = *key, v = {8, from};
+        be64_put(from, after + 1);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+            if (v.mv_size == 8 && visit_record(s, txn, be64_get(v.mv_data)))
+                break;
+        mdb_cursor_close(cur);
+    }
+    store_read_end(s->self->store, txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? (long)s->n : -1;
+}
+
 long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, uint32_t limit,
                  taskdb_task_fn fn, void *arg)
 {
     scan_t s = {self, fn, arg, limit, 0};
-    unsigned char start[IDX_KEY_MAX];
+    unsigned char start[OPEN_KEY_MAX];
     if (limit == 0)
         return 0;
     if (index == 0) {
@@ -385,7 +434,71 @@ long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, ui
         return store_walk(self->store, self->tasks, start, 8, 0, scan_tasks, &s) < 0 ? -1
                                                                                      : (long)s.n;
     }
-    size_t n = idx_key(start, index, key, after + 1);
-    return store_walk(self->store, self->tidx, start, n, n - 8, scan_index, &s) < 0 ? -1
-                                                                                    : (long)s.n;
+    MDB_val k = open_key(start, index, key);
+    return scan_open(&s, &k, after);
+}
+
+/* ---- opening, and the earlier layout ---- */
+
+/* Rebuilds both indexes from the task records, in the open batch. */
+static int rebuild_indexes(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+    taskdb_t *self = arg;
+    (void)txn, (void)k;
+    if (decode(self, v, self->scratch) < 0)
+        return 0; /* not a task record: nothing to derive */
+    return sync_derived(self, NULL, self->scratch) != STORE_OK;
+}
+
+/* Drops the earlier layout's "tidx" and "deadlines" once the new indexes hold their keys. */
+static int migrate(taskdb_t *self, char *err, size_t errlen)
+{
+    MDB_dbi old[2];
+    const char *names[2] = {"tidx", "deadlines"};
+    int found = 0;
+    if (store_begin(self->store) != STORE_OK)
+        goto fail;
+    for (int i = 0; i < 2; i++) {
+        int rc = mdb_dbi_open(store_txn(self->store), names[i], 0, &old[i]);
+        if (rc && rc != MDB_NOTFOUND) {
+            store_fail(self->store, rc, names[i]);
+            goto abort;
+        }
+        found |= rc == 0 ? 1 << i : 0;
+    }
+    if (found && store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_indexes, self) < 0)
+        goto abort;
+    for (int i = 0; i < 2; i++) {
+        int rc = found & 1 << i ? mdb_drop(store_txn(self->store), old[i], 1) : 0;
+        if (rc) {
+            store_fail(self->store, rc, names[i]);
+            goto abort;
+        }
+    }
+    if (store_commit(self->store) == STORE_OK)
+        return 0;
+    goto fail;
+abort:
+    store_abort(self->store);
+fail:
+    snprintf(err, errlen, "task indexes: %s", store_error(self->store));
+    return -1;
+}
+
+static int open_indexes(taskdb_t *self, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    const unsigned flags = MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED;
+    int rc = mdb_txn_begin(store_env(self->store), NULL, 0, &txn);
+    if (rc == 0 && ((rc = mdb_dbi_open(txn, "open", flags, &self->open)) ||
+                    (rc = mdb_dbi_open(txn, "due", flags, &self->due)))) {
+        mdb_txn_abort(txn);
+    } else if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+    }
+    if (rc) {
+        snprintf(err, errlen, "task indexes: %s", mdb_strerror(rc));
+        return -1;
+    }
+    return migrate(self, err, errlen);
 }

@@ -19,8 +19,6 @@
 
 typedef struct taskdb taskdb_t;
 
-typedef enum { DEADLINE_ACCEPT = 'a', DEADLINE_COMPLETE = 'c' } deadline_kind_t;
-
 taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen);
 void taskdb_destroy(taskdb_t **self_p);
 

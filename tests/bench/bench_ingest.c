@@ -9,6 +9,12 @@
  * Rounds are interleaved (every case once, then again) so a burst of noise from other
  * work on the machine hits one round of each case rather than every round of one.
  *
+ * Routing's cost is measured in the same run: "flat-out 4 pub, routing off" is the 4-publisher
+ * flat-out case against a daemon whose directory is the shipped one with its routes replaced by
+ * one that opens no task (the same events are stored, checked and alerted on; no task, index,
+ * deadline or feed record is written). It runs right after "flat-out 4 pub" in every round,
+ * and bench_report sets each round's pair side by side.
+ *
  * In the offered-rate run a subscriber on the daemon's task feed (bench_feed.h) also
  * times publish -> task delivered for the events a route turns into a task (about two in
  * three of the mix with the Daidong routes); a daemon without a task feed gets n/a there.
@@ -27,7 +33,8 @@
 
 typedef struct {
     char key[48];
-    bool offered; /* paced, and timing task delivery too */
+    bool offered;  /* paced, and timing task delivery too */
+    bool no_tasks; /* the daemon reads the directory whose one route opens no task */
     uint32_t npub, window;
     double rate;
     uint64_t events;
@@ -80,7 +87,7 @@ static void emit_json(const ingest_case_t *c, int round, const bench_result_t *r
                       const bench_gbd_stats_t *st, const cpu_use_t *cpu)
 {
     bench_json_begin("ingest", c->key, round, c->offered ? "p99_ms" : "per_s", !c->offered);
-    bench_json_str("case", c->offered ? "offered" : "flat-out");
+    bench_json_str("case", c->offered ? "offered" : c->no_tasks ? "routing-off" : "flat-out");
     bench_json_u64("publishers", c->npub);
     bench_json_u64("window", c->window);
     bench_json_num("offered", c->rate);
@@ -124,10 +131,49 @@ static void print_row(const ingest_case_t *c, int round, const bench_result_t *r
                 r->feed_why[0] ? "; " : "", r->feed_why);
 }
 
+/* "--set directory=..." of the directory without tasks (empty until written). */
+static char no_task_arg[700], no_task_dir[512];
+
+/* Writes $GRIDBUS_CONF/daidong.yaml into a temp dir with its top-level `routes:` block
+ * replaced by one route that opens no task. 0, or -1 with the reason on stderr. */
+static int write_no_task_directory(void)
+{
+    const char *conf = getenv("GRIDBUS_CONF") ? getenv("GRIDBUS_CONF") : "conf";
+    char in_path[600], out_path[600], line[4096];
+    bool skipping = false, replaced = false;
+    if (bench_temp_dir(no_task_dir, sizeof no_task_dir, "no-tasks") < 0)
+        return -1;
+    snprintf(in_path, sizeof in_path, "%s/daidong.yaml", conf);
+    snprintf(out_path, sizeof out_path, "%s/daidong.yaml", no_task_dir);
+    FILE *in = fopen(in_path, "r"), *out = in ? fopen(out_path, "w") : NULL;
+    while (out && fgets(line, sizeof line, in)) {
+        bool top_level = line[0] != ' ' && line[0] != '#' && line[0] != '\n';
+        if (skipping && !top_level)
+            continue;
+        skipping = false;
+        if (strcmp(line, "routes:\n") == 0) {
+            fputs("routes:\n  - name: no-tasks\n    match: {}\n    task: false\n", out);
+            skipping = replaced = true;
+            continue;
+        }
+        fputs(line, out);
+    }
+    int rc = out && fclose(out) == 0 && replaced ? 0 : -1;
+    if (in)
+        fclose(in);
+    if (rc < 0)
+        return fprintf(stderr, "bench_ingest: cannot write %s from %s\n", out_path, in_path), -1;
+    snprintf(no_task_arg, sizeof no_task_arg, "directory=%s", out_path);
+    return 0;
+}
+
 /* One measurement on a fresh daemon: 0 when every event was acked and it stopped cleanly. */
 static int run_case(const ingest_case_t *c, int round, unsigned tag)
 {
-    gbd_t *d = gbd_start(NULL, NULL);
+    const char *no_tasks[] = {"--set", no_task_arg, NULL};
+    if (c->no_tasks && !no_task_arg[0] && write_no_task_directory() < 0)
+        return -1;
+    gbd_t *d = gbd_start(NULL, c->no_tasks ? no_tasks : NULL);
     if (!d)
         return fprintf(stderr, "bench_ingest: cannot start gridbusd\n"), -1;
     bench_load_t load = {gbd_endpoint(d, "ingest"),
@@ -156,20 +202,29 @@ static int make_cases(const settings_t *s, ingest_case_t *cases)
     int n = 0;
     for (int i = 0; i < 3; i++) {
         ingest_case_t *c = &cases[n++];
-        *c = (ingest_case_t){"", false,    npubs[i], npubs[i] == 16 ? s->window / 4 : s->window,
-                             0,  s->events};
+        *c = (ingest_case_t){.npub = npubs[i],
+                             .window = npubs[i] == 16 ? s->window / 4 : s->window,
+                             .events = s->events};
         c->window = c->window ? c->window : 1;
         snprintf(c->key, sizeof c->key, "flat-out %u pub", npubs[i]);
+        if (npubs[i] == 4) { /* its twin without tasks, right after it */
+            cases[n] = *c, cases[n].no_tasks = true;
+            snprintf(cases[n++].key, sizeof c->key, "flat-out 4 pub, routing off");
+        }
     }
     ingest_case_t *c = &cases[n++];
-    *c = (ingest_case_t){"", true, 4, 64, s->rate, (uint64_t)(s->rate * s->offered_seconds)};
+    *c = (ingest_case_t){.offered = true,
+                         .npub = 4,
+                         .window = 64,
+                         .rate = s->rate,
+                         .events = (uint64_t)(s->rate * s->offered_seconds)};
     snprintf(c->key, sizeof c->key, "offered %.0f/s 4 pub", s->rate);
     return n;
 }
 
 static int run_all(const settings_t *s)
 {
-    ingest_case_t cases[4];
+    ingest_case_t cases[5];
     int n = make_cases(s, cases), rc = 0;
     unsigned tag = 0;
     for (int round = 1; round <= s->rounds; round++)
@@ -217,6 +272,8 @@ int main(int argc, char **argv)
                2;
     fprintf(stderr, "bench_ingest: durable acked ingest, %d round(s)\n", s.rounds);
     int rc = run_all(&s);
+    if (no_task_dir[0])
+        bench_rm_tree(no_task_dir);
     if (!s.only)
         emit_not_yet();
     return rc ? 1 : 0;

@@ -153,12 +153,51 @@ static void ingest_row(const char *key)
     char a[32], b[48];
     if (!group(key, &g))
         return;
-    printf("  %2.0f x %-4.0f %11s  %-17s %6.2f %6.2f %6.2f %6.1f %6.1f %5.0f%%%s\n",
+    printf("  %2.0f x %-4.0f %11s  %-17s %6.2f %6.2f %6.2f %6.1f %6.1f %5.0f%%%s%s\n",
            num(g.best, "publishers"), num(g.best, "window"),
            grouped(num(g.best, "per_s"), a, sizeof a), spread(&g, b, sizeof b),
            num(g.best, "p50_ms"), num(g.best, "p99_ms"), num(g.best, "p999_ms"),
            num(g.best, "batch_avg"), num(g.best, "cpu_us_per_event"),
-           100 * num(g.best, "main_thread_busy"), failed_note(&g));
+           100 * num(g.best, "main_thread_busy"), failed_note(&g),
+           strcmp(str(g.best, "case"), "routing-off") == 0 ? "  routing off" : "");
+}
+
+/* Routing's cost (the routing issue's rule: routing and task creation may cost at most a fifth
+ * of ingest throughput): each round's 4-publisher flat-out run beside its twin without tasks,
+ * which ran right after it, and the median of the rounds' ratios. */
+static void routing_cost(void)
+{
+    double ratios[64];
+    int n = 0;
+    size_t i, j;
+    json_t *on, *off;
+    json_array_foreach(lines, i, on)
+    {
+        if (strcmp(str(on, "key"), "flat-out 4 pub") != 0)
+            continue;
+        json_array_foreach(lines, j,
+                           off) if (n < 64 &&
+                                    strcmp(str(off, "key"), "flat-out 4 pub, routing off") == 0 &&
+                                    num(off, "round") == num(on, "round") && num(off, "per_s") > 0)
+        {
+            char a[32], b[32];
+            ratios[n] = num(on, "per_s") / num(off, "per_s");
+            printf("  round %-2.0f %11s %11s   %5.2f   %6.1f %6.1f\n", num(on, "round"),
+                   grouped(num(on, "per_s"), a, sizeof a), grouped(num(off, "per_s"), b, sizeof b),
+                   ratios[n], num(on, "cpu_us_per_event"), num(off, "cpu_us_per_event"));
+            n++;
+        }
+    }
+    for (int k = 1; k < n; k++) /* insertion sort, for the median */
+        for (int m = k; m > 0 && ratios[m - 1] > ratios[m]; m--) {
+            double t = ratios[m];
+            ratios[m] = ratios[m - 1], ratios[m - 1] = t;
+        }
+    if (n == 0)
+        printf("  (not measured: run bench_ingest with both 4-publisher flat-out cases)\n");
+    else
+        printf("  median with/without %.2f over %d round(s); the rule asks for at least 0.80\n",
+               n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2, n);
 }
 
 /* Publish -> task delivered in the offered run: the best round's, and the p99 spread. */
@@ -310,6 +349,9 @@ int main(int argc, char **argv)
     printf(
         "  pub x window acked ev/s  spread               p50    p99  p99.9  batch  us/ev  busy\n");
     each_key("ingest", "flat-out", ingest_row);
+    printf("\nRouting cost (4 publishers, flat out; each round with tasks, then without)\n");
+    printf("           with tasks  no tasks   ratio    us/ev with, without\n");
+    routing_cost();
     printf("\nLatency under load\n");
     each_key("ingest", "offered", offered_row);
 

@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,81 @@ Test(deadlines, survive_a_restart)
 Test(deadlines, survive_kill_9)
 {
     deadlines_survive(true);
+}
+
+/* ---- a store of the earlier index layout ---- */
+
+/* Turns the stopped daemon's store into one of the layout before the sorted-duplicate
+ * indexes: the open-task and deadline entries gone from "open" and "due", and the old
+ * "tidx" and "deadlines" databases present (with an entry of their own format each). */
+static void make_earlier_layout(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char old_key[17] = {0};
+    MDB_val k = {sizeof old_key, old_key}, v = {0, NULL};
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+    cr_assert_eq(mdb_env_set_mapsize(env, 64 << 20), 0);
+    cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0, "open %s", dir);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(mdb_dbi_open(txn, i ? "due" : "open", MDB_DUPSORT, &dbi), 0);
+        cr_assert_eq(mdb_drop(txn, dbi, 0), 0);
+        cr_assert_eq(mdb_dbi_open(txn, i ? "deadlines" : "tidx", MDB_CREATE, &dbi), 0);
+        cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+    }
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* Whether the store in dir still has the named database. */
+static bool has_db(const char *dir, const char *name)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+    cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
+    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    bool found = mdb_dbi_open(txn, name, 0, &dbi) == 0;
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return found;
+}
+
+static json_int_t listed(const char *by, const char *key)
+{
+    const json_t *res = gbc_query(t, json_pack("{s:s, s:s}", "what", "tasks", by, key));
+    cr_assert_not_null(res, "tasks by %s %s: %s", by, key, gbt_show(t->c));
+    return (json_int_t)json_array_size(json_object_get(res, "tasks"));
+}
+
+Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
+{
+    start(NULL, NULL);
+    uint64_t pending = repair_at(FAR_FRIDAY), accepted = repair_at(FAR_FRIDAY);
+    step_ok("task.accepted", accepted, "helper.g1.2", NULL);
+    cr_assert_eq(listed("grid", "g1"), 2);
+
+    gbd_kill9(t->d);
+    make_earlier_layout(gbd_state_dir(t->d));
+    cr_assert_eq(gbd_restart(t->d), 0, "gridbusd did not restart on the earlier layout");
+    cr_assert_eq(gbc_reconnect(t), 0, "%s", gbt_why());
+
+    cr_expect_not(has_db(gbd_state_dir(t->d), "tidx"), "the old index is dropped");
+    cr_expect_not(has_db(gbd_state_dir(t->d), "deadlines"), "the old deadlines are dropped");
+    cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
+    cr_expect_eq(listed("assignee", "helper.g1.1"), 1);
+    cr_expect_eq(listed("assignee", "helper.g1.2"), 1);
+    clock_to(FAR_ACCEPT_BY + MINUTE);
+    expect_overdue(pending, true, false);
+    expect_overdue(accepted, false, false);
+    clock_to(FAR_COMPLETE_BY + MINUTE);
+    expect_overdue(pending, true, true);
+    expect_overdue(accepted, false, true);
 }
 
 /* ---- the calendar on reload ---- */
