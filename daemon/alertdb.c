@@ -17,14 +17,19 @@
 #include "alertdb.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "be64.h"
 #include "feedlog.h"
+#include "mpw.h"
 #include "wire.h"
 
 #define KEY_MAX 256
+/* Alerts kept decoded: a day's open alerts are few and each trigger counted on one re-reads
+ * it, and decoding a record with its history cost more than the rest of counting. */
+#define CACHE_SLOTS 32
 
 struct alertdb {
     store_t *store;
@@ -32,14 +37,36 @@ struct alertdb {
     msgpack_zone zone;
     msgpack_sbuffer buf;
     alert_t *scratch;
+    alert_t *cache;                  /* by seq % CACHE_SLOTS, as stored */
+    uint64_t cache_seq[CACHE_SLOTS]; /* 0: empty */
+    uint64_t feed_head;              /* the feed's last seq, when feed_head_known */
+    bool feed_head_known;
 };
+
+/* Neither cache outlives a batch that did not commit. */
+static store_rc_t on_flush(void *arg)
+{
+    (void)arg;
+    return STORE_OK;
+}
+
+static void on_end(void *arg, bool committed)
+{
+    alertdb_t *self = arg;
+    if (committed)
+        return;
+    memset(self->cache_seq, 0, sizeof self->cache_seq);
+    self->feed_head_known = false;
+}
 
 alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
 {
     alertdb_t *self = calloc(1, sizeof *self);
     if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
+        !(self->cache = malloc(CACHE_SLOTS * sizeof *self->cache)) ||
         !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
+        free(self ? self->cache : NULL);
         free(self ? self->scratch : NULL);
         free(self);
         return NULL;
@@ -47,8 +74,12 @@ alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
     msgpack_sbuffer_init(&self->buf);
     self->store = store;
     if (store_open_dbs(store, err, errlen, "alert databases", "alerts", &self->alerts, "afeed",
-                       &self->feed, "aidx", &self->idx, "afacts", &self->facts, NULL) < 0)
+                       &self->feed, "aidx", &self->idx, "afacts", &self->facts, NULL) < 0) {
         alertdb_destroy(&self);
+    } else if (store_on_txn(store, on_flush, on_end, self) < 0) {
+        snprintf(err, errlen, "alert databases: too many store hooks");
+        alertdb_destroy(&self);
+    }
     return self;
 }
 
@@ -57,8 +88,10 @@ void alertdb_destroy(alertdb_t **self_p)
     alertdb_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
+    store_off_txn(self->store, self);
     msgpack_zone_destroy(&self->zone);
     msgpack_sbuffer_destroy(&self->buf);
+    free(self->cache);
     free(self->scratch);
     free(self);
     *self_p = NULL;
@@ -113,42 +146,43 @@ void alert_add_step(alert_t *a, int64_t at, const char *by, const char *step, co
     copy(s->note, sizeof s->note, note, note_len);
 }
 
-static void kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-    wire_pack_cstr(pk, k), wire_pack_cstr(pk, v);
-}
-
-static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
-{
-    wire_pack_cstr(pk, k), msgpack_pack_int64(pk, v);
-}
-
-void alert_pack(msgpack_packer *pk, const alert_t *a, bool with_history)
+/* Packed with mpw (see task.c): every trigger counted on an alert re-packs it. */
+int alert_pack(msgpack_sbuffer *out, const alert_t *a, bool with_history)
 {
     char id[ALERT_ID_MAX];
+    mpw_t w;
+    mpw_init(&w, out);
     alert_format_id(a->seq, id);
-    msgpack_pack_map(pk, 15 + (with_history ? 1 : 0));
-    kv_str(pk, "id", id), kv_int(pk, "seq", (int64_t)a->seq);
-    kv_str(pk, "rule", a->rule), kv_str(pk, "severity", a->severity);
-    kv_str(pk, "subject", a->subject), kv_str(pk, "day", a->day);
-    kv_str(pk, "status", alert_status_name(a->status)), kv_int(pk, "level", a->level);
-    kv_str(pk, "notify", a->notify), kv_int(pk, "count", a->count);
-    kv_int(pk, "raised_at", a->raised_at), kv_int(pk, "last_at", a->last_at);
-    kv_int(pk, "escalate_at", a->escalate_at), kv_int(pk, "escalations", a->escalations);
-    wire_pack_cstr(pk, "evidence");
-    msgpack_pack_array(pk, a->nevidence);
+    mpw_map(&w, 15 + (with_history ? 1 : 0));
+    MPW_KEY(&w, "id"), mpw_cstr(&w, id);
+    MPW_KEY(&w, "seq"), mpw_int(&w, (int64_t)a->seq);
+    MPW_KEY(&w, "rule"), mpw_cstr(&w, a->rule);
+    MPW_KEY(&w, "severity"), mpw_cstr(&w, a->severity);
+    MPW_KEY(&w, "subject"), mpw_cstr(&w, a->subject);
+    MPW_KEY(&w, "day"), mpw_cstr(&w, a->day);
+    MPW_KEY(&w, "status"), mpw_cstr(&w, alert_status_name(a->status));
+    MPW_KEY(&w, "level"), mpw_int(&w, a->level);
+    MPW_KEY(&w, "notify"), mpw_cstr(&w, a->notify);
+    MPW_KEY(&w, "count"), mpw_int(&w, a->count);
+    MPW_KEY(&w, "raised_at"), mpw_int(&w, a->raised_at);
+    MPW_KEY(&w, "last_at"), mpw_int(&w, a->last_at);
+    MPW_KEY(&w, "escalate_at"), mpw_int(&w, a->escalate_at);
+    MPW_KEY(&w, "escalations"), mpw_int(&w, a->escalations);
+    MPW_KEY(&w, "evidence"), mpw_array(&w, a->nevidence);
     for (uint32_t i = 0; i < a->nevidence; i++)
-        wire_pack_cstr(pk, a->evidence[i]);
-    if (!with_history)
-        return;
-    wire_pack_cstr(pk, "history");
-    msgpack_pack_array(pk, a->nhistory);
-    for (uint32_t i = 0; i < a->nhistory; i++) {
-        const alert_step_t *s = &a->history[i];
-        msgpack_pack_map(pk, 4);
-        kv_int(pk, "at", s->at), kv_str(pk, "by", s->by);
-        kv_str(pk, "step", s->step), kv_str(pk, "note", s->note);
+        mpw_cstr(&w, a->evidence[i]);
+    if (with_history) {
+        MPW_KEY(&w, "history"), mpw_array(&w, a->nhistory);
+        for (uint32_t i = 0; i < a->nhistory; i++) {
+            const alert_step_t *s = &a->history[i];
+            mpw_map(&w, 4);
+            MPW_KEY(&w, "at"), mpw_int(&w, s->at);
+            MPW_KEY(&w, "by"), mpw_cstr(&w, s->by);
+            MPW_KEY(&w, "step"), mpw_cstr(&w, s->step);
+            MPW_KEY(&w, "note"), mpw_cstr(&w, s->note);
+        }
     }
+    return mpw_ok(&w) ? 0 : -1;
 }
 
 static void get_text(const msgpack_object *map, const char *key, char *dst, size_t cap)
@@ -336,10 +370,20 @@ static int first_time(alertdb_t *self, MDB_dbi dbi, char prefix, int64_t *t)
 
 /* ---- alerts ---- */
 
+static void cache_put(alertdb_t *self, const alert_t *a)
+{
+    memcpy(&self->cache[a->seq % CACHE_SLOTS], a, sizeof *a);
+    self->cache_seq[a->seq % CACHE_SLOTS] = a->seq;
+}
+
 int alertdb_get(alertdb_t *self, uint64_t seq, alert_t *a)
 {
     unsigned char key[8];
     MDB_txn *txn;
+    if (seq && self->cache_seq[seq % CACHE_SLOTS] == seq) {
+        memcpy(a, &self->cache[seq % CACHE_SLOTS], sizeof *a);
+        return 0;
+    }
     be64_put(key, seq);
     MDB_val k = {8, key}, v;
     if (store_read_begin(self->store, &txn))
@@ -347,6 +391,8 @@ int alertdb_get(alertdb_t *self, uint64_t seq, alert_t *a)
     int rc = mdb_get(txn, self->alerts, &k, &v);
     int result = rc == MDB_NOTFOUND ? 1 : rc ? -1 : decode(self, &v, a);
     store_read_end(self->store, txn);
+    if (result == 0 && a->seq == seq)
+        cache_put(self, a);
     return result;
 }
 
@@ -394,12 +440,13 @@ static store_rc_t sync_keys(alertdb_t *self, const alert_t *old, const alert_t *
 store_rc_t alertdb_put(alertdb_t *self, const alert_t *old, const alert_t *a)
 {
     unsigned char key[8];
-    msgpack_packer pk;
     msgpack_sbuffer_clear(&self->buf);
-    msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
-    alert_pack(&pk, a, true);
+    if (alert_pack(&self->buf, a, true) < 0)
+        return store_fail(self->store, ENOMEM, "alert");
     be64_put(key, a->seq);
     store_rc_t rc = put(self, self->alerts, key, 8, self->buf.data, self->buf.size, "alert");
+    if (rc == STORE_OK)
+        cache_put(self, a); /* the batch's view; dropped if it does not commit */
     return rc == STORE_OK ? sync_keys(self, old, a) : rc;
 }
 
@@ -466,12 +513,19 @@ long alertdb_take_escalations(alertdb_t *self, int64_t now, alertdb_seq_fn fn, v
 
 uint64_t alertdb_feed_head(alertdb_t *self)
 {
-    return feedlog_head(self->store, self->feed);
+    if (!self->feed_head_known) {
+        self->feed_head = feedlog_head(self->store, self->feed);
+        self->feed_head_known = true;
+    }
+    return self->feed_head;
 }
 
 store_rc_t alertdb_feed_put(alertdb_t *self, uint64_t seq, const void *rec, size_t len)
 {
-    return feedlog_put(self->store, self->feed, seq, rec, len, "alerts feed");
+    store_rc_t rc = feedlog_put(self->store, self->feed, seq, rec, len, "alerts feed");
+    if (rc == STORE_OK && seq > alertdb_feed_head(self))
+        self->feed_head = seq;
+    return rc;
 }
 
 long alertdb_feed_read(alertdb_t *self, uint64_t from, uint32_t limit, const char *filter,

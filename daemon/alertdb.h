@@ -63,7 +63,9 @@ int alert_parse_id(const char *s, size_t len, uint64_t *seq);
 /* Appends a history step; the oldest after the first are dropped when full. */
 void alert_add_step(alert_t *a, int64_t at, const char *by, const char *step, const char *note,
                     size_t note_len);
-void alert_pack(msgpack_packer *pk, const alert_t *a, bool with_history);
+/* The record (with history) or the feed's copy (without), appended to out; 0, or -1 when
+ * out could not grow. */
+int alert_pack(msgpack_sbuffer *out, const alert_t *a, bool with_history);
 
 /* 0 and *a, 1 when there is no such alert, -1 on a store error. */
 int alertdb_get(alertdb_t *self, uint64_t seq, alert_t *a);

@@ -98,7 +98,8 @@ int alerts_commit(alerts_t *self, const alert_t *old, const alert_t *a, const ch
     msgpack_packer_init(&pk, &self->rec, msgpack_sbuffer_write);
     pack_envelope(&pk, seq, topic, at, change, by, 1);
     wire_pack_cstr(&pk, "alert");
-    alert_pack(&pk, a, false);
+    if (alert_pack(&self->rec, a, false) < 0)
+        return -1;
     return append_record(self, seq, topic);
 }
 
@@ -247,7 +248,7 @@ int64_t alerts_cutoff_of(const alerts_t *self, int64_t day_start)
 static int pack_open(void *arg, const alert_t *a)
 {
     alerts_t *self = arg;
-    alert_pack(&self->pk_digest, a, false);
+    alert_pack(self->pk_digest.data, a, false);
     self->ndigest++;
     return 0;
 }

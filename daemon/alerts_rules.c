@@ -24,9 +24,14 @@ typedef struct {
     char note[ALERT_NOTE_MAX];
 } trigger_buf_t;
 
+/* s, cut to fit and at a NUL, as snprintf("%.*s") would, without formatting per event. */
 static void text(char *dst, size_t cap, gb_str_t s)
 {
-    snprintf(dst, cap, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
+    size_t n = s.ptr ? (s.len < cap - 1 ? s.len : cap - 1) : 0;
+    const char *nul = n ? memchr(s.ptr, 0, n) : NULL;
+    n = nul ? (size_t)(nul - s.ptr) : n;
+    memcpy(dst, s.ptr ? s.ptr : "", n);
+    dst[n] = 0;
 }
 
 static gb_str_t body_str(const gb_event_t *ev, const char *key)
@@ -81,7 +86,7 @@ static int match_rules(alerts_t *self, const gb_event_t *ev, trigger_buf_t *b, i
         if (!alertcfg_matches(r, ev))
             continue;
         match_subject(r, ev, b);
-        snprintf(b->note, sizeof b->note, "%s", ev->type->name);
+        text(b->note, sizeof b->note, (gb_str_t){ev->type->name, (uint32_t)strlen(ev->type->name)});
         alert_trigger_t tr = trigger_of(b);
         if (alerts_raise(self, r, &tr, now) < 0)
             return -1;

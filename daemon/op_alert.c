@@ -32,7 +32,7 @@ int op_query_alert(op_ctx_t *ctx, const wire_request_t *req)
     }
     wire_pack_result_begin(ctx->reply, req->rid, 1);
     wire_pack_cstr(ctx->reply, "alert");
-    alert_pack(ctx->reply, a, true);
+    alert_pack(ctx->reply->data, a, true); /* ctx->reply writes into an sbuffer (op.h) */
     return 0;
 }
 
@@ -47,7 +47,7 @@ static int list_one(void *arg, const alert_t *a)
     list_t *l = arg;
     if (l->status >= 0 && (int)a->status != l->status)
         return 0;
-    alert_pack(&l->pk, a, false);
+    alert_pack(l->pk.data, a, false);
     return ++l->n >= l->limit;
 }
 

@@ -23,7 +23,8 @@
  * Settings (environment; options win): BENCH_EVENTS (-n, default 200k per flat-out run),
  * BENCH_RATE (default 20000 events/s offered), BENCH_OFFERED_SECONDS (default 5),
  * BENCH_ROUNDS (-r, default 3); -w sets the window of the 1- and 4-publisher runs (16
- * publishers get a quarter of it), -o runs only the cases whose key contains its text.
+ * publishers get a quarter of it), -o runs only the case whose key is its text, or else the
+ * cases whose key contains it.
  */
 #include <getopt.h>
 
@@ -227,9 +228,13 @@ static int run_all(const settings_t *s)
     ingest_case_t cases[5];
     int n = make_cases(s, cases), rc = 0;
     unsigned tag = 0;
+    bool exact = false; /* -o names one case exactly: that one only */
+    for (int i = 0; s->only && i < n; i++)
+        exact |= strcmp(cases[i].key, s->only) == 0;
     for (int round = 1; round <= s->rounds; round++)
         for (int i = 0; i < n; i++)
-            if (!s->only || strstr(cases[i].key, s->only))
+            if (!s->only ||
+                (exact ? !strcmp(cases[i].key, s->only) : !!strstr(cases[i].key, s->only)))
                 rc |= run_case(&cases[i], round, ++tag);
     return rc;
 }
