@@ -71,7 +71,8 @@ static int list_one(void *arg, const task_t *t, const void *rec, size_t len)
     return ++l->n >= l->q->limit;
 }
 
-/* Which index serves the query: open tasks by assignee or grid, else the whole table. */
+/* Which index serves the query: open tasks by assignee, by grid, the overdue ones (by grid
+ * or all), else the whole table. */
 static long list_scan(op_ctx_t *ctx, list_t *l)
 {
     const wire_query_args_t *q = l->q;
@@ -85,8 +86,10 @@ static long list_scan(op_ctx_t *ctx, list_t *l)
     }
     if (open_only && q->grid.len) {
         snprintf(key, sizeof key, "%.*s", (int)q->grid.len, q->grid.ptr);
-        return taskdb_scan(ctx->taskdb, 'g', key, q->after, budget, list_one, l);
+        return taskdb_scan(ctx->taskdb, q->overdue ? 'o' : 'g', key, q->after, budget, list_one, l);
     }
+    if (q->overdue) /* overdue means open: only the overdue index */
+        return taskdb_scan(ctx->taskdb, 'O', "", q->after, budget, list_one, l);
     return taskdb_scan(ctx->taskdb, 0, NULL, q->after, budget, list_one, l);
 }
 

@@ -3,6 +3,10 @@
  *   tasks      [seq: 8 BE]                        -> task record (task_pack, with history)
  *   open       ['a'|'g'][member|grid]  -> seq 8 BE, sorted duplicates: open tasks by assignee,
  *                                         by grid ("a" alone: parked; "g" alone: grid-less)
+ *              ['o'][grid], ['O']       -> the same for open tasks past a deadline, by grid
+ *                                         and all of them (few: a query or a gauge of them
+ *                                         reads only them)
+ *              ['v']                    -> the layout's version (TASKDB_LAYOUT)
  *   due        [due: 8 BE]              -> [seq: 8 BE][kind: 1], sorted duplicates: each
  *                                         task's next pending deadline, in time order
  *   feed       [feed seq: 8 BE]                    -> feed record
@@ -13,8 +17,8 @@
  * grid's open tasks are one key with a run of 8-byte seqs, so a new task (the highest seq
  * yet) is appended to its run without searching it (MDB_APPENDDUP), and an entry costs 8
  * bytes instead of a whole key: a quarter of the pages dirtied per task opened. A store
- * written with the earlier layout (every entry its own key, in "tidx" and "deadlines") has
- * both rebuilt from the task records when it is opened.
+ * written with an earlier layout (every entry its own key, in "tidx" and "deadlines"; or no
+ * overdue entries) has its indexes rebuilt from the task records when it is opened.
  */
 #include "taskdb.h"
 
@@ -29,6 +33,7 @@
 #include "wire.h"
 
 #define OPEN_KEY_MAX (1 + 80)
+#define TASKDB_LAYOUT 2
 #define DUE_VAL 9
 
 struct taskdb {
@@ -186,12 +191,24 @@ static store_rc_t sync_load(taskdb_t *self, const task_t *old, const task_t *t)
     return rc == STORE_OK && want ? tload_add(self->loads, t->assignee, +1) : rc;
 }
 
+/* Whether t belongs in index, and under which key text. */
+static bool in_index(char index, const task_t *t, const char **key)
+{
+    bool open = t && task_is_open(t);
+    bool overdue = open && (t->overdue_accept || t->overdue_complete);
+    *key = "";
+    if (index == 'a')
+        *key = open ? t->assignee : "";
+    else if (index == 'g' || index == 'o')
+        *key = open ? t->grid : "";
+    return index == 'a' || index == 'g' ? open : overdue;
+}
+
 static store_rc_t sync_index(taskdb_t *self, char index, const task_t *old, const task_t *t)
 {
     unsigned char a[OPEN_KEY_MAX], b[OPEN_KEY_MAX], sa[8], sb[8];
-    const char *was = old ? (index == 'a' ? old->assignee : old->grid) : NULL;
-    const char *now = index == 'a' ? t->assignee : t->grid;
-    bool had = old && task_is_open(old), want = task_is_open(t);
+    const char *was, *now;
+    bool had = in_index(index, old, &was), want = in_index(index, t, &now);
     if (had && want && strcmp(was, now) == 0)
         return STORE_OK;
     store_rc_t rc = STORE_OK;
@@ -220,14 +237,13 @@ static store_rc_t sync_deadline(taskdb_t *self, const task_t *old, const task_t 
     return rc;
 }
 
-/* The keys derived from the record: both indexes and the next deadline. */
+/* The keys derived from the record: the indexes and the next deadline. */
 static store_rc_t sync_derived(taskdb_t *self, const task_t *old, const task_t *t)
 {
-    store_rc_t r;
-    if ((r = sync_index(self, 'a', old, t)) != STORE_OK ||
-        (r = sync_index(self, 'g', old, t)) != STORE_OK)
-        return r;
-    return sync_deadline(self, old, t);
+    store_rc_t r = STORE_OK;
+    for (const char *index = "agoO"; *index && r == STORE_OK; index++)
+        r = sync_index(self, *index, old, t);
+    return r == STORE_OK ? sync_deadline(self, old, t) : r;
 }
 
 /* The record: the summary fields (the feed record repeats their bytes) and the history. A new
@@ -400,6 +416,25 @@ static int scan_tasks(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *
     return s->fn(s->arg, s->self->scratch, v->mv_data, v->mv_size) || s->n >= s->limit;
 }
 
+long taskdb_count(taskdb_t *self, char index, const char *key)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char buf[OPEN_KEY_MAX];
+    size_t n = 0;
+    if (store_read_begin(self->store, &txn))
+        return -1;
+    int rc = mdb_cursor_open(txn, self->open, &cur);
+    if (rc == 0) {
+        MDB_val k = open_key(buf, index, key), v;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+        rc = rc ? rc : mdb_cursor_count(cur, &n);
+        mdb_cursor_close(cur);
+    }
+    store_read_end(self->store, txn);
+    return rc == 0 ? (long)n : rc == MDB_NOTFOUND ? 0 : -1;
+}
+
 /* The open tasks under one index key, seq above after, in seq order. */
 static long scan_open(scan_t *s, const MDB_val *key, uint64_t after)
 {
@@ -440,7 +475,7 @@ long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, ui
 
 /* ---- opening, and the earlier layout ---- */
 
-/* Rebuilds both indexes from the task records, in the open batch. */
+/* Derives one task's index and deadline entries, in the open batch. */
 static int rebuild_indexes(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     taskdb_t *self = arg;
@@ -450,31 +485,45 @@ static int rebuild_indexes(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_
     return sync_derived(self, NULL, self->scratch) != STORE_OK;
 }
 
-/* Drops the earlier layout's "tidx" and "deadlines" once the new indexes hold their keys. */
+/* The layout version the indexes were built with: 0 when unmarked (earlier layouts). */
+static uint64_t layout_of(taskdb_t *self)
+{
+    MDB_val k = {1, "v"}, v;
+    return mdb_get(store_txn(self->store), self->open, &k, &v) == 0 && v.mv_size == 8
+               ? be64_get(v.mv_data)
+               : 0;
+}
+
+/* Rebuilds the indexes and the deadline queue from the task records when an earlier layout
+ * built them (a fresh store is simply marked), dropping the first layout's "tidx" and
+ * "deadlines". */
 static int migrate(taskdb_t *self, char *err, size_t errlen)
 {
-    MDB_dbi old[2];
     const char *names[2] = {"tidx", "deadlines"};
-    int found = 0;
+    unsigned char mark[8];
     if (store_begin(self->store) != STORE_OK)
         goto fail;
+    if (layout_of(self) == TASKDB_LAYOUT)
+        return store_abort(self->store), 0;
     for (int i = 0; i < 2; i++) {
-        int rc = mdb_dbi_open(store_txn(self->store), names[i], 0, &old[i]);
-        if (rc && rc != MDB_NOTFOUND) {
-            store_fail(self->store, rc, names[i]);
-            goto abort;
-        }
-        found |= rc == 0 ? 1 << i : 0;
-    }
-    if (found && store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_indexes, self) < 0)
-        goto abort;
-    for (int i = 0; i < 2; i++) {
-        int rc = found & 1 << i ? mdb_drop(store_txn(self->store), old[i], 1) : 0;
+        MDB_dbi old;
+        int rc = mdb_dbi_open(store_txn(self->store), names[i], 0, &old);
+        rc = rc == 0 ? mdb_drop(store_txn(self->store), old, 1) : rc == MDB_NOTFOUND ? 0 : rc;
         if (rc) {
             store_fail(self->store, rc, names[i]);
             goto abort;
         }
     }
+    int rc = mdb_drop(store_txn(self->store), self->open, 0);
+    rc = rc ? rc : mdb_drop(store_txn(self->store), self->due, 0);
+    if (rc) {
+        store_fail(self->store, rc, "clear the task indexes");
+        goto abort;
+    }
+    be64_put(mark, TASKDB_LAYOUT);
+    if (store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_indexes, self) < 0 ||
+        dup_put(self, self->open, (MDB_val){1, "v"}, (MDB_val){8, mark}, false) != STORE_OK)
+        goto abort;
     if (store_commit(self->store) == STORE_OK)
         return 0;
     goto fail;

@@ -52,10 +52,15 @@ int taskdb_next_deadline(taskdb_t *self, int64_t *due);
 typedef int (*taskdb_deadline_fn)(void *arg, uint64_t task_seq, deadline_kind_t kind);
 long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *arg);
 
-/* Open tasks by index ('a': by assignee, 'g': by grid), key the member or grid id, seq
- * above after, at most limit; or all tasks (index 0) in seq order. */
+/* Open tasks by index ('a': by assignee, 'g': by grid, 'o': overdue by grid, 'O': every
+ * overdue one, key ""), key the member or grid id, seq above after, at most limit; or all
+ * tasks (index 0) in seq order. */
 typedef int (*taskdb_task_fn)(void *arg, const task_t *t, const void *rec, size_t len);
 long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, uint32_t limit,
                  taskdb_task_fn fn, void *arg);
+
+/* How many tasks an index holds under key (as taskdb_scan), without reading them; -1 on a
+ * store error. */
+long taskdb_count(taskdb_t *self, char index, const char *key);
 
 #endif

@@ -236,12 +236,20 @@ static void expect_overdue(uint64_t seq, bool accept, bool complete)
     cr_expect_eq(feed_count(seq, "overdue_complete"), complete, "overdue_complete feed records");
 }
 
-static size_t overdue_listed(void)
+/* Overdue open tasks, all of them or of one grid (NULL: all). */
+static size_t overdue_in(const char *grid)
 {
     json_t *req = json_pack("{s:s, s:b}", "what", "tasks", "overdue", 1);
+    if (grid)
+        json_object_set_new(req, "grid", json_string(grid));
     const json_t *res = gbc_query(t, req);
     cr_assert_not_null(res, "%s", gbt_show(t->c));
     return json_array_size(json_object_get(res, "tasks"));
+}
+
+static size_t overdue_listed(void)
+{
+    return overdue_in(NULL);
 }
 
 Test(deadlines, a_missed_deadline_marks_the_task_overdue)
@@ -258,6 +266,8 @@ Test(deadlines, a_missed_deadline_marks_the_task_overdue)
     clock_to(accept_by + MINUTE);
     expect_overdue(seq, true, false);
     cr_expect_eq(overdue_listed(), 1);
+    cr_expect_eq(overdue_in("g1"), 1, "the overdue task, by its grid");
+    cr_expect_eq(overdue_in("g2"), 0, "no other grid's");
     json_t *task = task_of(seq);
     const json_t *h = json_array_get(json_object_get(task, "history"),
                                      (size_t)gbc_step_index(task, "overdue_accept"));
@@ -342,6 +352,7 @@ static void deadlines_survive(bool crash)
     clock_to(FAR_COMPLETE_BY + MINUTE);
     expect_overdue(pending, true, true);
     expect_overdue(accepted, false, true);
+    cr_expect_eq(overdue_in("g1"), 2, "both in the overdue index");
 }
 
 Test(deadlines, survive_a_restart)
@@ -427,6 +438,7 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     clock_to(FAR_COMPLETE_BY + MINUTE);
     expect_overdue(pending, true, true);
     expect_overdue(accepted, false, true);
+    cr_expect_eq(overdue_in("g1"), 2, "both in the overdue index");
 }
 
 /* ---- the calendar on reload ---- */
