@@ -443,11 +443,11 @@ static const struct {
     bool prefix; /* the rest of the path (non-empty) is the handler's argument */
     handler_fn *fn;
 } routes[] = {
-    {"/healthz", false, on_healthz},       {"/readyz", false, on_readyz},
-    {"/metrics", false, on_metrics},       {"/v1/tasks", false, on_tasks},
-    {"/v1/tasks/", true, on_task},         {"/v1/stats", false, on_stats},
-    {"/v1/events/", true, on_event},       {"/v1/alerts", false, on_alerts},
-    {"/v1/alerts/", true, on_alert},       {"/v1/audit", false, on_audit},
+    {"/healthz", false, on_healthz},      {"/readyz", false, on_readyz},
+    {"/metrics", false, on_metrics},      {"/v1/tasks", false, on_tasks},
+    {"/v1/tasks/", true, on_task},        {"/v1/stats", false, on_stats},
+    {"/v1/events/", true, on_event},      {"/v1/alerts", false, on_alerts},
+    {"/v1/alerts/", true, on_alert},      {"/v1/audit", false, on_audit},
     {"/v1/audit/", true, on_unavailable},
 };
 
@@ -655,8 +655,13 @@ http_t *http_new(struct event_base *base, const http_opts_t *opts, char *err, si
     msgpack_sbuffer_init(&self->reply);
     msgpack_sbuffer_init(&self->scratch);
     msgpack_packer_init(&self->req_pk, &self->req, msgpack_sbuffer_write);
-    metrics_opts_t mo = {opts->store,     opts->taskdb, opts->cases,
-                         opts->community, opts->stats,  opts->map_size_max};
+    metrics_opts_t mo = {.store = opts->store,
+                         .taskdb = opts->taskdb,
+                         .alertdb = opts->alertdb,
+                         .cases = opts->cases,
+                         .community = opts->community,
+                         .stats = opts->stats,
+                         .map_size_max = opts->map_size_max};
     self->metrics = metrics_new(base, opts->zctx, &mo);
     self->req_dec = wire_decoder_new();
     self->reply_dec = wire_decoder_new();

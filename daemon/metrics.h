@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <stdint.h>
 
+#include "alertdb.h"
 #include "cases.h"
 #include "community.h"
 #include "stats.h"
@@ -38,6 +39,7 @@ typedef struct metrics metrics_t;
 typedef struct {
     store_t *store;
     taskdb_t *taskdb;
+    alertdb_t *alertdb; /* the alert gauge; NULL: none */
     const cases_t *cases;
     const community_t *community; /* its grids label the task gauges */
     const stats_t *stats;         /* the ingest path's counters */

@@ -329,6 +329,19 @@ Test(deadlines, steps_taken_in_time_are_not_overdue)
 #define FAR_ACCEPT_BY gbc_local(2099, 1, 5, 10, 0)   /* Monday: 0h30 + 1h30 */
 #define FAR_COMPLETE_BY gbc_local(2099, 1, 6, 17, 0) /* Tuesday: 0h30 + 7h + 6h30 */
 
+/* The far Friday's two repairs, one left dispatched and one accepted, as their deadlines
+ * pass: the pending one misses both, the accepted one only the complete deadline. */
+static void far_deadlines_pass(uint64_t pending, uint64_t accepted)
+{
+    clock_to(FAR_ACCEPT_BY + MINUTE);
+    expect_overdue(pending, true, false);
+    expect_overdue(accepted, false, false);
+    clock_to(FAR_COMPLETE_BY + MINUTE);
+    expect_overdue(pending, true, true);
+    expect_overdue(accepted, false, true);
+    cr_expect_eq(overdue_in("g1"), 2, "both in the overdue index");
+}
+
 static void deadlines_survive(bool crash)
 {
     start(NULL, NULL);
@@ -346,13 +359,7 @@ static void deadlines_survive(bool crash)
     json_decref(task);
     clock_to(FAR_ACCEPT_BY - 1);
     expect_overdue(pending, false, false);
-    clock_to(FAR_ACCEPT_BY + MINUTE);
-    expect_overdue(pending, true, false);
-    expect_overdue(accepted, false, false);
-    clock_to(FAR_COMPLETE_BY + MINUTE);
-    expect_overdue(pending, true, true);
-    expect_overdue(accepted, false, true);
-    cr_expect_eq(overdue_in("g1"), 2, "both in the overdue index");
+    far_deadlines_pass(pending, accepted);
 }
 
 Test(deadlines, survive_a_restart)
@@ -432,13 +439,7 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
     cr_expect_eq(listed("assignee", "helper.g1.1"), 1);
     cr_expect_eq(listed("assignee", "helper.g1.2"), 1);
-    clock_to(FAR_ACCEPT_BY + MINUTE);
-    expect_overdue(pending, true, false);
-    expect_overdue(accepted, false, false);
-    clock_to(FAR_COMPLETE_BY + MINUTE);
-    expect_overdue(pending, true, true);
-    expect_overdue(accepted, false, true);
-    cr_expect_eq(overdue_in("g1"), 2, "both in the overdue index");
+    far_deadlines_pass(pending, accepted);
 }
 
 /* ---- the calendar on reload ---- */

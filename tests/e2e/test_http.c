@@ -419,6 +419,11 @@ Test(http, metrics_are_valid_prometheus_text_and_count_what_happened)
     cr_expect_eq(promtext_get(p, "gridbus_tasks_open", "grid=\"g1\""), (double)open);
     cr_expect_eq(promtext_get(p, "gridbus_tasks_overdue", "grid=\"g1\""), (double)overdue);
     cr_expect_eq(promtext_get(p, "gridbus_tasks_open", "grid=\"-\""), 0);
+    /* The repair's task missed its deadlines: its task-overdue alert waits on a lead; no
+     * ledger entry came, so no self-approval alert. */
+    cr_expect_geq(promtext_get(p, "gridbus_alerts_open", "rule=\"task-overdue\""), 1);
+    cr_expect_eq(promtext_get(p, "gridbus_alerts_open", "rule=\"self-approval\""), 0);
+    cr_expect_eq(promtext_get(p, "gridbus_alerts_open", "rule=\"-\""), 0);
     cr_expect_geq(promtext_get(p, "gridbus_tasks_opened_total", ""), 1);
     cr_expect_geq(promtext_get(p, "gridbus_task_deadlines_missed_total", ""), 1);
     /* The client waits for every reply, so each request was a batch of its own. */

@@ -66,6 +66,17 @@ static const int64_t int_edges[] = {
     INT64_MAX, -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN,  INT32_MIN - 1LL,
     INT64_MIN};
 
+/* {"x": 1.5} packed by msgpack-c into sub (initialised here; the caller destroys it): an
+ * already-encoded object to splice with mpw_raw. */
+static void pack_sub_object(msgpack_sbuffer *sub)
+{
+    msgpack_packer sub_pk;
+    msgpack_sbuffer_init(sub);
+    msgpack_packer_init(&sub_pk, sub, msgpack_sbuffer_write);
+    msgpack_pack_map(&sub_pk, 1);
+    msgpack_pack_str_with_body(&sub_pk, "x", 1), msgpack_pack_double(&sub_pk, 1.5);
+}
+
 Test(mpw, uint_every_boundary)
 {
     char what[64];
@@ -383,11 +394,7 @@ Test(mpw, raw_appends_verbatim)
 
     /* already-encoded msgpack spliced into a record reads as if packed in place */
     msgpack_sbuffer sub;
-    msgpack_sbuffer_init(&sub);
-    msgpack_packer pk_sub;
-    msgpack_packer_init(&pk_sub, &sub, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk_sub, 1);
-    msgpack_pack_str_with_body(&pk_sub, "x", 1), msgpack_pack_double(&pk_sub, 1.5);
+    pack_sub_object(&sub);
 
     clear();
     msgpack_pack_array(&pk, 2);
@@ -458,11 +465,7 @@ static void expect_str(const msgpack_object *o, const char *want)
 Test(mpw, record_decodes)
 {
     msgpack_sbuffer sub;
-    msgpack_sbuffer_init(&sub);
-    msgpack_packer pk_sub;
-    msgpack_packer_init(&pk_sub, &sub, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk_sub, 1);
-    msgpack_pack_str_with_body(&pk_sub, "x", 1), msgpack_pack_double(&pk_sub, 1.5);
+    pack_sub_object(&sub);
 
     char note[300];
     memset(note, 'n', sizeof note - 1);
