@@ -29,6 +29,7 @@
 
 #include "be64.h"
 #include "feedlog.h"
+#include "log.h"
 #include "tload.h"
 #include "wire.h"
 
@@ -475,14 +476,21 @@ long taskdb_scan(taskdb_t *self, char index, const char *key, uint64_t after, ui
 
 /* ---- opening, and the earlier layout ---- */
 
-/* Derives one task's index and deadline entries, in the open batch. */
-static int rebuild_indexes(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+typedef struct {
+    taskdb_t *self;
+    store_rc_t rc;
+    long tasks;
+} rebuild_t;
+
+/* Derives one task's index and deadline entries, in the open batch; stops at a failure. */
+static int rebuild_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-    taskdb_t *self = arg;
+    rebuild_t *r = arg;
     (void)txn, (void)k;
-    if (decode(self, v, self->scratch) < 0)
+    if (decode(r->self, v, r->self->scratch) < 0)
         return 0; /* not a task record: nothing to derive */
-    return sync_derived(self, NULL, self->scratch) != STORE_OK;
+    r->tasks++;
+    return (r->rc = sync_derived(r->self, NULL, r->self->scratch)) != STORE_OK;
 }
 
 /* The layout version the indexes were built with: 0 when unmarked (earlier layouts). */
@@ -494,44 +502,62 @@ static uint64_t layout_of(taskdb_t *self)
                : 0;
 }
 
-/* Rebuilds the indexes and the deadline queue from the task records when an earlier layout
- * built them (a fresh store is simply marked), dropping the first layout's "tidx" and
- * "deadlines". */
-static int migrate(taskdb_t *self, char *err, size_t errlen)
+/* Drops the first layout's "tidx" and "deadlines" and empties "open" and "due". */
+static store_rc_t clear_indexes(taskdb_t *self)
 {
     const char *names[2] = {"tidx", "deadlines"};
-    unsigned char mark[8];
-    if (store_begin(self->store) != STORE_OK)
-        goto fail;
-    if (layout_of(self) == TASKDB_LAYOUT)
-        return store_abort(self->store), 0;
+    MDB_txn *txn = store_txn(self->store);
     for (int i = 0; i < 2; i++) {
         MDB_dbi old;
-        int rc = mdb_dbi_open(store_txn(self->store), names[i], 0, &old);
-        rc = rc == 0 ? mdb_drop(store_txn(self->store), old, 1) : rc == MDB_NOTFOUND ? 0 : rc;
-        if (rc) {
-            store_fail(self->store, rc, names[i]);
-            goto abort;
-        }
+        int rc = mdb_dbi_open(txn, names[i], 0, &old);
+        rc = rc == 0 ? mdb_drop(txn, old, 1) : rc == MDB_NOTFOUND ? 0 : rc;
+        if (rc)
+            return store_fail(self->store, rc, names[i]);
     }
-    int rc = mdb_drop(store_txn(self->store), self->open, 0);
-    rc = rc ? rc : mdb_drop(store_txn(self->store), self->due, 0);
-    if (rc) {
-        store_fail(self->store, rc, "clear the task indexes");
-        goto abort;
+    int rc = mdb_drop(txn, self->open, 0);
+    rc = rc ? rc : mdb_drop(txn, self->due, 0);
+    return rc ? store_fail(self->store, rc, "clear the task indexes") : STORE_OK;
+}
+
+/* One attempt at bringing the indexes to this layout, in one transaction. */
+static store_rc_t migrate_once(taskdb_t *self, rebuild_t *r)
+{
+    unsigned char mark[8];
+    store_rc_t rc = store_begin(self->store);
+    if (rc != STORE_OK || layout_of(self) == TASKDB_LAYOUT) {
+        store_abort(self->store);
+        return rc;
     }
     be64_put(mark, TASKDB_LAYOUT);
-    if (store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_indexes, self) < 0 ||
-        dup_put(self, self->open, (MDB_val){1, "v"}, (MDB_val){8, mark}, false) != STORE_OK)
-        goto abort;
-    if (store_commit(self->store) == STORE_OK)
-        return 0;
-    goto fail;
-abort:
-    store_abort(self->store);
-fail:
-    snprintf(err, errlen, "task indexes: %s", store_error(self->store));
-    return -1;
+    *r = (rebuild_t){self, STORE_OK, 0};
+    if ((rc = clear_indexes(self)) == STORE_OK) {
+        if (store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_one, r) < 0)
+            rc = store_fail(self->store, EIO, "read the task records");
+        else if ((rc = r->rc) == STORE_OK)
+            rc = dup_put(self, self->open, (MDB_val){1, "v"}, (MDB_val){8, mark}, false);
+    }
+    if (rc != STORE_OK) {
+        store_abort(self->store);
+        return rc;
+    }
+    return store_commit(self->store);
+}
+
+/* Rebuilds the indexes and the deadline queue from the task records when an earlier layout
+ * built them (a fresh store is simply marked), growing the map as a batch would. */
+static int migrate(taskdb_t *self, char *err, size_t errlen)
+{
+    rebuild_t r = {self, STORE_OK, 0};
+    store_rc_t rc;
+    while ((rc = migrate_once(self, &r)) == STORE_FULL && store_grow(self->store) == 0)
+        ;
+    if (rc != STORE_OK) {
+        snprintf(err, errlen, "task indexes: %s", store_error(self->store));
+        return -1;
+    }
+    if (r.tasks > 0)
+        log_info("msg=\"task indexes rebuilt\" tasks=%ld layout=%d", r.tasks, TASKDB_LAYOUT);
+    return 0;
 }
 
 static int open_indexes(taskdb_t *self, char *err, size_t errlen)

@@ -434,6 +434,9 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     cr_assert_eq(gbd_restart(t->d), 0, "gridbusd did not restart on the earlier layout");
     cr_assert_eq(gbc_reconnect(t), 0, "%s", gbt_why());
 
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "grep -q 'task indexes rebuilt.* tasks=2 ' '%s'", gbd_log_path(t->d));
+    cr_expect_eq(system(cmd), 0, "the log says the indexes were rebuilt from 2 tasks");
     cr_expect_not(has_db(gbd_state_dir(t->d), "tidx"), "the old index is dropped");
     cr_expect_not(has_db(gbd_state_dir(t->d), "deadlines"), "the old deadlines are dropped");
     cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
