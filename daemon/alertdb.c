@@ -511,20 +511,18 @@ long alertdb_take_escalations(alertdb_t *self, int64_t now, alertdb_seq_fn fn, v
 
 /* ---- feed, digests, cursors ---- */
 
+/* Kept from the batch's first append on (a read that fails reads as 0, which must not be
+ * kept: the next append would collide). */
 uint64_t alertdb_feed_head(alertdb_t *self)
 {
-    if (!self->feed_head_known) {
-        self->feed_head = feedlog_head(self->store, self->feed);
-        self->feed_head_known = true;
-    }
-    return self->feed_head;
+    return self->feed_head_known ? self->feed_head : feedlog_head(self->store, self->feed);
 }
 
 store_rc_t alertdb_feed_put(alertdb_t *self, uint64_t seq, const void *rec, size_t len)
 {
     store_rc_t rc = feedlog_put(self->store, self->feed, seq, rec, len, "alerts feed");
-    if (rc == STORE_OK && seq > alertdb_feed_head(self))
-        self->feed_head = seq;
+    if (rc == STORE_OK)
+        self->feed_head = seq, self->feed_head_known = true;
     return rc;
 }
 

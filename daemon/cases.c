@@ -321,11 +321,17 @@ int cases_apply(cases_t *self, const gb_event_t *ev, int64_t now)
     return commit_change(self, self->old, t, change, by, now);
 }
 
-static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind)
+static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind, int64_t due)
 {
     cases_t *self = arg;
-    if (taskdb_get(self->db, seq, self->old) != 0 || !task_deadline_pending(self->old, kind))
-        return 0; /* met meanwhile, or an entry of a store from before one-deadline-per-task */
+    int rc = taskdb_get(self->db, seq, self->old);
+    if (rc < 0)
+        return -1;
+    /* An entry the task no longer waits on (met meanwhile, or moved by a re-route) is let go:
+     * only the task's own pending deadline marks it. */
+    if (rc > 0 || !task_deadline_pending(self->old, kind) ||
+        due != (kind == DEADLINE_ACCEPT ? self->old->accept_by : self->old->complete_by))
+        return 0;
     task_t *t = self->cur;
     memcpy(t, self->old, sizeof *t);
     int64_t now = kind == DEADLINE_ACCEPT ? t->accept_by : t->complete_by;

@@ -89,11 +89,13 @@ static int check_schema(store_t *self, MDB_txn *txn)
     }
     if (rc)
         return rc;
-    if (v.mv_size != 8 || be64_get(v.mv_data) != STORE_SCHEMA_VERSION) {
+    if (v.mv_size != 8 || be64_get(v.mv_data) < STORE_SCHEMA_OLDEST ||
+        be64_get(v.mv_data) > STORE_SCHEMA_VERSION) {
         snprintf(self->error, sizeof self->error,
-                 "state was written by an incompatible gridbusd (schema %llu, this one reads %d)",
+                 "state was written by an incompatible gridbusd (schema %llu, this one reads %d "
+                 "to %d)",
                  v.mv_size == 8 ? (unsigned long long)be64_get(v.mv_data) : 0ULL,
-                 STORE_SCHEMA_VERSION);
+                 STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
         return -1;
     }
     return 0;
@@ -283,6 +285,15 @@ store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
         memcpy(p, d->input, li);
     self->dead_next++;
     return self->dead_letter_max ? trim_dead(self) : STORE_OK;
+}
+
+store_rc_t store_mark_schema(store_t *self)
+{
+    unsigned char ver[8];
+    MDB_val k = {6, "schema"}, v = {8, ver};
+    be64_put(ver, STORE_SCHEMA_VERSION);
+    int rc = mdb_put(self->txn, self->meta, &k, &v, 0);
+    return rc ? fail(self, rc, "schema") : STORE_OK;
 }
 
 int store_on_txn(store_t *self, store_flush_fn flush, store_end_fn end, void *arg)
@@ -653,7 +664,7 @@ int store_inspect_file(const char *path, store_summary_t *out, char *err, size_t
         mdb_env_close(env);
     if (rc)
         return snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc)), -1;
-    if (out->schema != STORE_SCHEMA_VERSION)
+    if (out->schema < STORE_SCHEMA_OLDEST || out->schema > STORE_SCHEMA_VERSION)
         return snprintf(err, errlen, "%s: schema %llu, not %d: not a store of this gridbusd", path,
                         (unsigned long long)out->schema, STORE_SCHEMA_VERSION),
                -1;

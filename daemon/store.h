@@ -17,7 +17,10 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* 2: the task indexes as sorted duplicates (taskdb.c), which a gridbusd of schema 1 would
+ * leave stale; a schema-1 store is upgraded when taskdb opens it (store_mark_schema). */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_OLDEST 1
 /* Named databases the environment may hold (store's and taskdb's); every opener uses it. */
 #define STORE_MAX_DBS 16
 
@@ -75,6 +78,10 @@ typedef store_rc_t (*store_flush_fn)(void *arg);
 typedef void (*store_end_fn)(void *arg, bool committed);
 int store_on_txn(store_t *self, store_flush_fn flush, store_end_fn end, void *arg);
 void store_off_txn(store_t *self, void *arg);
+
+/* Marks the store as of STORE_SCHEMA_VERSION, inside the open batch (after the upgrade
+ * that makes it so). */
+store_rc_t store_mark_schema(store_t *self);
 
 /* Opens the batch's write transaction. */
 store_rc_t store_begin(store_t *self);

@@ -49,7 +49,7 @@ struct taskdb {
     task_t *scratch;               /* decoded record for scans */
 };
 
-static int open_indexes(taskdb_t *self, char *err, size_t errlen);
+static int migrate(taskdb_t *self, char *err, size_t errlen);
 
 /* The feed head is read once per batch, then counted up as records are appended. */
 static store_rc_t on_flush(void *arg)
@@ -78,7 +78,7 @@ taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen)
     self->store = store;
     if (store_open_dbs(store, err, errlen, "task databases", "tasks", &self->tasks, "feed",
                        &self->feed, "tload", &self->tload_dbi, NULL) < 0 ||
-        open_indexes(self, err, errlen) < 0) {
+        migrate(self, err, errlen) < 0) {
         taskdb_destroy(&self);
         return NULL;
     }
@@ -367,16 +367,23 @@ long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *a
     MDB_cursor *cur;
     MDB_val k, v;
     long n = 0;
-    if (mdb_cursor_open(store_txn(self->store), self->due, &cur))
-        return -1;
+    int rc = mdb_cursor_open(store_txn(self->store), self->due, &cur);
+    if (rc)
+        return store_fail(self->store, rc, "deadlines"), -1;
     while (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8 && v.mv_size == DUE_VAL &&
            (int64_t)be64_get(k.mv_data) <= now) {
         unsigned char val[DUE_VAL];
+        int64_t due = (int64_t)be64_get(k.mv_data);
         memcpy(val, v.mv_data, DUE_VAL);
-        if (mdb_cursor_del(cur, 0)) /* this deadline only, not the others due then */
+        /* This deadline only, not the others due then. A failed delete (a full map) fails
+         * the pass, so that its caller grows the map and runs it again. */
+        if ((rc = mdb_cursor_del(cur, 0)) != 0) {
+            store_fail(self->store, rc, "take a deadline");
+            n = -1;
             break;
+        }
         n++;
-        if (fn(arg, be64_get(val), (deadline_kind_t)val[8]) < 0) {
+        if (fn(arg, be64_get(val), (deadline_kind_t)val[8], due) < 0) {
             n = -1;
             break;
         }
@@ -519,23 +526,36 @@ static store_rc_t clear_indexes(taskdb_t *self)
     return rc ? store_fail(self->store, rc, "clear the task indexes") : STORE_OK;
 }
 
-/* One attempt at bringing the indexes to this layout, in one transaction. */
+/* Opens (creating) "open" and "due" in the open batch. */
+static store_rc_t open_dbs(taskdb_t *self)
+{
+    const unsigned flags = MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED;
+    int rc = mdb_dbi_open(store_txn(self->store), "open", flags, &self->open);
+    rc = rc ? rc : mdb_dbi_open(store_txn(self->store), "due", flags, &self->due);
+    return rc ? store_fail(self->store, rc, "open the task indexes") : STORE_OK;
+}
+
+/* One attempt at opening the indexes and bringing them to this layout, in one transaction
+ * with the store's schema mark, so that an older gridbusd refuses the store rather than
+ * writing tasks without the indexes it does not know. */
 static store_rc_t migrate_once(taskdb_t *self, rebuild_t *r)
 {
     unsigned char mark[8];
     store_rc_t rc = store_begin(self->store);
-    if (rc != STORE_OK || layout_of(self) == TASKDB_LAYOUT) {
-        store_abort(self->store);
+    if (rc != STORE_OK)
         return rc;
-    }
-    be64_put(mark, TASKDB_LAYOUT);
-    *r = (rebuild_t){self, STORE_OK, 0};
-    if ((rc = clear_indexes(self)) == STORE_OK) {
-        if (store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_one, r) < 0)
+    if ((rc = open_dbs(self)) == STORE_OK && layout_of(self) != TASKDB_LAYOUT) {
+        be64_put(mark, TASKDB_LAYOUT);
+        *r = (rebuild_t){self, STORE_OK, 0};
+        if ((rc = clear_indexes(self)) == STORE_OK &&
+            store_walk(self->store, self->tasks, NULL, 0, 0, rebuild_one, r) < 0)
             rc = store_fail(self->store, EIO, "read the task records");
-        else if ((rc = r->rc) == STORE_OK)
+        rc = rc == STORE_OK ? r->rc : rc;
+        if (rc == STORE_OK)
             rc = dup_put(self, self->open, (MDB_val){1, "v"}, (MDB_val){8, mark}, false);
     }
+    if (rc == STORE_OK)
+        rc = store_mark_schema(self->store);
     if (rc != STORE_OK) {
         store_abort(self->store);
         return rc;
@@ -558,22 +578,4 @@ static int migrate(taskdb_t *self, char *err, size_t errlen)
     if (r.tasks > 0)
         log_info("msg=\"task indexes rebuilt\" tasks=%ld layout=%d", r.tasks, TASKDB_LAYOUT);
     return 0;
-}
-
-static int open_indexes(taskdb_t *self, char *err, size_t errlen)
-{
-    MDB_txn *txn;
-    const unsigned flags = MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED;
-    int rc = mdb_txn_begin(store_env(self->store), NULL, 0, &txn);
-    if (rc == 0 && ((rc = mdb_dbi_open(txn, "open", flags, &self->open)) ||
-                    (rc = mdb_dbi_open(txn, "due", flags, &self->due)))) {
-        mdb_txn_abort(txn);
-    } else if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-    }
-    if (rc) {
-        snprintf(err, errlen, "task indexes: %s", mdb_strerror(rc));
-        return -1;
-    }
-    return migrate(self, err, errlen);
 }

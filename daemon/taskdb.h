@@ -49,7 +49,8 @@ long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char 
 int taskdb_next_deadline(taskdb_t *self, int64_t *due);
 
 /* Takes (deletes) every deadline at or before now, calling fn for each. Inside a batch. */
-typedef int (*taskdb_deadline_fn)(void *arg, uint64_t task_seq, deadline_kind_t kind);
+/* due: the instant the entry was kept for, which the callback compares with the task's. */
+typedef int (*taskdb_deadline_fn)(void *arg, uint64_t task_seq, deadline_kind_t kind, int64_t due);
 long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *arg);
 
 /* Open tasks by index ('a': by assignee, 'g': by grid, 'o': overdue by grid, 'O': every

@@ -375,8 +375,8 @@ Test(deadlines, survive_kill_9)
 /* ---- a store of the earlier index layout ---- */
 
 /* Turns the stopped daemon's store into one of the layout before the sorted-duplicate
- * indexes: the open-task and deadline entries gone from "open" and "due", and the old
- * "tidx" and "deadlines" databases present (with an entry of their own format each). */
+ * indexes: schema 1, the open-task and deadline entries gone from "open" and "due", and the
+ * old "tidx" and "deadlines" databases present (with an entry of their own format each). */
 static void make_earlier_layout(const char *dir)
 {
     MDB_env *env;
@@ -389,6 +389,10 @@ static void make_earlier_layout(const char *dir)
     cr_assert_eq(mdb_env_set_mapsize(env, 64 << 20), 0);
     cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0, "open %s", dir);
     cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    unsigned char schema1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    MDB_val sk = {6, "schema"}, sv = {8, schema1};
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    cr_assert_eq(mdb_put(txn, dbi, &sk, &sv, 0), 0);
     for (int i = 0; i < 2; i++) {
         cr_assert_eq(mdb_dbi_open(txn, i ? "due" : "open", MDB_DUPSORT, &dbi), 0);
         cr_assert_eq(mdb_drop(txn, dbi, 0), 0);
@@ -397,6 +401,26 @@ static void make_earlier_layout(const char *dir)
     }
     cr_assert_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+}
+
+/* The store's schema mark (its "meta" database), 0 when unreadable. */
+static uint64_t schema_of(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {6, "schema"}, v;
+    uint64_t n = 0;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+    cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
+    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    if (mdb_dbi_open(txn, "meta", 0, &dbi) == 0 && mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == 8)
+        for (int i = 0; i < 8; i++)
+            n = n << 8 | ((const unsigned char *)v.mv_data)[i];
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
 }
 
 /* Whether the store in dir still has the named database. */
@@ -437,6 +461,8 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     char cmd[900];
     snprintf(cmd, sizeof cmd, "grep -q 'task indexes rebuilt.* tasks=2 ' '%s'", gbd_log_path(t->d));
     cr_expect_eq(system(cmd), 0, "the log says the indexes were rebuilt from 2 tasks");
+    cr_expect_eq(schema_of(gbd_state_dir(t->d)), 2,
+                 "marked as upgraded: an older gridbusd refuses it");
     cr_expect_not(has_db(gbd_state_dir(t->d), "tidx"), "the old index is dropped");
     cr_expect_not(has_db(gbd_state_dir(t->d), "deadlines"), "the old deadlines are dropped");
     cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");

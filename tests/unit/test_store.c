@@ -576,6 +576,8 @@ Test(store, dead_letters_fill_the_map_too)
 
 /* ---- schema version ---- */
 
+/* A store of a later gridbusd is refused; schema 1 (before the sorted-duplicate task
+ * indexes) is opened, for taskdb to upgrade. */
 Test(store, refuses_state_of_another_schema)
 {
     open_store();
@@ -588,8 +590,8 @@ Test(store, refuses_state_of_another_schema)
     cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
     cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
     cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    unsigned char v2[8] = {0, 0, 0, 0, 0, 0, 0, 2};
-    MDB_val k = {6, "schema"}, v = {8, v2};
+    unsigned char later[8] = {0, 0, 0, 0, 0, 0, 0, STORE_SCHEMA_VERSION + 1};
+    MDB_val k = {6, "schema"}, v = {8, later};
     cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
