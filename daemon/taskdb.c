@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "be64.h"
 #include "feedlog.h"
@@ -569,13 +570,17 @@ static int migrate(taskdb_t *self, char *err, size_t errlen)
 {
     rebuild_t r = {self, STORE_OK, 0};
     store_rc_t rc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     while ((rc = migrate_once(self, &r)) == STORE_FULL && store_grow(self->store) == 0)
         ;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc != STORE_OK) {
         snprintf(err, errlen, "task indexes: %s", store_error(self->store));
         return -1;
     }
     if (r.tasks > 0)
-        log_info("msg=\"task indexes rebuilt\" tasks=%ld layout=%d", r.tasks, TASKDB_LAYOUT);
+        log_info("msg=\"task indexes rebuilt\" tasks=%ld layout=%d ms=%lld", r.tasks, TASKDB_LAYOUT,
+                 (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
     return 0;
 }
