@@ -321,9 +321,9 @@ int cases_apply(cases_t *self, const gb_event_t *ev, int64_t now)
     return commit_change(self, self->old, t, change, by, now);
 }
 
-static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind, int64_t due)
+/* 1 when the task was marked (self->cur holds it), 0 when the entry was let go, -1. */
+static int mark_overdue(cases_t *self, uint64_t seq, deadline_kind_t kind, int64_t due)
 {
-    cases_t *self = arg;
     int rc = taskdb_get(self->db, seq, self->old);
     if (rc < 0)
         return -1;
@@ -345,10 +345,29 @@ static int mark_overdue(void *arg, uint64_t seq, deadline_kind_t kind, int64_t d
     if (commit_change(self, self->old, t, step, DAEMON_ACTOR, now) < 0)
         return -1;
     /* Same transaction: the missed deadline and its alert commit together. */
-    return self->on_overdue ? self->on_overdue(self->on_overdue_arg, t, step, now) : 0;
+    if (self->on_overdue && self->on_overdue(self->on_overdue_arg, t, step, now) < 0)
+        return -1;
+    return 1;
+}
+
+typedef struct {
+    cases_t *self;
+    int64_t now;
+} pass_t;
+
+/* A missed deadline, and the task's next one when it is past too (the clock jumped): the
+ * indexes do not hold that one yet, so it is taken here rather than by the next pass. */
+static int on_due(void *arg, uint64_t seq, deadline_kind_t kind, int64_t due)
+{
+    pass_t *p = arg;
+    int rc = mark_overdue(p->self, seq, kind, due);
+    while (rc == 1 && task_next_deadline(p->self->cur, &due, &kind) == 0 && due <= p->now)
+        rc = mark_overdue(p->self, seq, kind, due);
+    return rc < 0 ? -1 : 0;
 }
 
 int cases_take_deadlines(cases_t *self, int64_t now)
 {
-    return taskdb_take_due(self->db, now, mark_overdue, self) < 0 ? -1 : 0;
+    pass_t p = {self, now};
+    return taskdb_take_due(self->db, now, on_due, &p) < 0 ? -1 : 0;
 }

@@ -336,7 +336,11 @@ static int start_alerts(daemon_t *d)
 static int start_cases(daemon_t *d)
 {
     char err[256];
-    d->taskdb = taskdb_new(d->store, err, sizeof err);
+    char index_dir[600];
+    store_opts_t so = {d->cfg->store.map_size, d->cfg->store.map_size_max,
+                       d->cfg->store.dead_letter_max};
+    snprintf(index_dir, sizeof index_dir, "%s/index", d->cfg->state_dir);
+    d->taskdb = taskdb_new(d->store, index_dir, &so, err, sizeof err);
     if (!d->taskdb)
         return log_error("msg=\"cannot open task store\" error=\"%s\"", err), -1;
     d->tasks_feed = feed_new(d->base, d->tasks_s, "tasks", tasks_head, d->taskdb);

@@ -10,6 +10,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,7 +26,12 @@
 
 struct store {
     MDB_env *env;
-    MDB_txn *txn; /* the batch's write transaction, or NULL */
+    MDB_txn *txn;                 /* the batch's write transaction, or NULL */
+    _Atomic(unsigned long) owner; /* the thread that began it (a pthread_t) */
+    /* Held shared by every read transaction of its own, exclusively by store_grow: LMDB may
+     * remap the file only while no transaction of the process is open, and the task
+     * indexer reads from another thread. */
+    pthread_rwlock_t map_lock;
     MDB_dbi log, ids, dead, meta;
     uint64_t head;      /* last committed seq */
     uint64_t next;      /* next seq inside the open batch */
@@ -127,7 +134,7 @@ static int open_dbs(store_t *self)
     return 0;
 }
 
-static int open_env(store_t *self, const char *dir)
+static int open_env(store_t *self, const char *dir, unsigned flags)
 {
     MDB_envinfo info;
     int rc;
@@ -137,7 +144,7 @@ static int open_env(store_t *self, const char *dir)
     }
     if ((rc = mdb_env_create(&self->env)) || (rc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS)) ||
         (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
-        (rc = mdb_env_open(self->env, dir, MDB_NORDAHEAD, 0640))) {
+        (rc = mdb_env_open(self->env, dir, MDB_NORDAHEAD | flags, 0640))) {
         snprintf(self->error, sizeof self->error, "%s: %s", dir, mdb_strerror(rc));
         return -1;
     }
@@ -156,10 +163,11 @@ store_t *store_new(const char *dir, const store_opts_t *opts, char *err, size_t 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    pthread_rwlock_init(&self->map_lock, NULL);
     self->map_size = opts->map_size;
     self->map_size_max = opts->map_size_max;
     self->dead_letter_max = opts->dead_letter_max;
-    if (open_env(self, dir) < 0 || open_dbs(self) < 0) {
+    if (open_env(self, dir, opts->env_flags) < 0 || open_dbs(self) < 0) {
         snprintf(err, errlen, "store %s: %s", dir, self->error);
         store_destroy(&self);
         return NULL;
@@ -176,12 +184,14 @@ void store_destroy(store_t **self_p)
         mdb_txn_abort(self->txn);
     if (self->env)
         mdb_env_close(self->env);
+    pthread_rwlock_destroy(&self->map_lock);
     free(self);
     *self_p = NULL;
 }
 
 store_rc_t store_begin(store_t *self)
 {
+    atomic_store(&self->owner, (unsigned long)pthread_self());
     int rc = mdb_txn_begin(self->env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
@@ -331,6 +341,7 @@ store_rc_t store_commit(store_t *self)
     }
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
+    atomic_store(&self->owner, 0UL);
     end_hooks(self, rc == 0);
     if (rc)
         return fail(self, rc, "commit");
@@ -344,6 +355,7 @@ void store_abort(store_t *self)
     if (self->txn)
         mdb_txn_abort(self->txn);
     self->txn = NULL;
+    atomic_store(&self->owner, 0UL);
     end_hooks(self, false);
 }
 
@@ -357,7 +369,9 @@ int store_grow(store_t *self)
     uint64_t want = self->map_size * 2;
     if (want > self->map_size_max)
         want = self->map_size_max;
+    pthread_rwlock_wrlock(&self->map_lock);
     int rc = mdb_env_set_mapsize(self->env, want);
+    pthread_rwlock_unlock(&self->map_lock);
     if (rc) {
         fail(self, rc, "grow map");
         return -1;
@@ -405,19 +419,35 @@ uint64_t store_dead_count(store_t *self)
 
 /* Reads run inside the batch's write transaction when one is open: LMDB allows one
  * transaction per thread, and the batch's own appends should be visible to it. */
+/* The batch's transaction only serves the thread that began it: another thread (the task
+ * indexer reads the feed while the loop writes) reads the last commit. */
+_Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "a pthread_t is an unsigned long");
+
+static bool owns_txn(store_t *self)
+{
+    /* Only the owner reads txn: another thread never races the batch's writes to it. */
+    return atomic_load(&self->owner) == (unsigned long)pthread_self() && self->txn;
+}
+
 int store_read_begin(store_t *self, MDB_txn **txn)
 {
-    if (self->txn) {
+    if (owns_txn(self)) {
         *txn = self->txn;
         return 0;
     }
-    return mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+    pthread_rwlock_rdlock(&self->map_lock);
+    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+    if (rc)
+        pthread_rwlock_unlock(&self->map_lock);
+    return rc;
 }
 
 void store_read_end(store_t *self, MDB_txn *txn)
 {
-    if (txn != self->txn)
-        mdb_txn_abort(txn);
+    if (owns_txn(self) && txn == self->txn)
+        return;
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&self->map_lock);
 }
 
 int store_open_dbs(store_t *self, char *err, size_t errlen, const char *what, ...)

@@ -17,9 +17,11 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-/* 2: the task indexes as sorted duplicates (taskdb.c), which a gridbusd of schema 1 would
- * leave stale; a schema-1 store is upgraded when taskdb opens it (store_mark_schema). */
-#define STORE_SCHEMA_VERSION 2
+/* 3: the task indexes in an environment of their own (taskidx.c); 2 had them here as
+ * sorted duplicates, 1 as plain keys. A gridbusd of an earlier schema would write tasks
+ * without updating them, so an older store is upgraded when taskdb opens it
+ * (store_mark_schema) and an older gridbusd refuses the upgraded one. */
+#define STORE_SCHEMA_VERSION 3
 #define STORE_SCHEMA_OLDEST 1
 /* Named databases the environment may hold (store's and taskdb's); every opener uses it. */
 #define STORE_MAX_DBS 16
@@ -30,6 +32,7 @@ typedef struct {
     uint64_t map_size;        /* initial map size in bytes */
     uint64_t map_size_max;    /* store_grow never goes past this */
     uint32_t dead_letter_max; /* the oldest dead letters go beyond this */
+    unsigned env_flags;       /* more mdb_env_open flags: 0 for the durable main store */
 } store_opts_t;
 
 /* Result of a write call. */

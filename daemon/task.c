@@ -31,6 +31,17 @@ bool task_is_open(const task_t *t)
     return t->status != TASK_CLOSED;
 }
 
+int task_next_deadline(const task_t *t, int64_t *due, deadline_kind_t *kind)
+{
+    bool accept = t && task_deadline_pending(t, DEADLINE_ACCEPT);
+    bool complete = t && task_deadline_pending(t, DEADLINE_COMPLETE);
+    if (accept && (!complete || t->accept_by <= t->complete_by))
+        *due = t->accept_by, *kind = DEADLINE_ACCEPT;
+    else if (complete)
+        *due = t->complete_by, *kind = DEADLINE_COMPLETE;
+    return accept || complete ? 0 : -1;
+}
+
 bool task_deadline_pending(const task_t *t, deadline_kind_t kind)
 {
     if (kind == DEADLINE_ACCEPT)

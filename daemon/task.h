@@ -72,6 +72,11 @@ bool task_is_open(const task_t *t);
 typedef enum { DEADLINE_ACCEPT = 'a', DEADLINE_COMPLETE = 'c' } deadline_kind_t;
 bool task_deadline_pending(const task_t *t, deadline_kind_t kind);
 
+/* A task waits on one deadline at a time: the earlier of its pending accept and complete
+ * deadlines; when that one is met or missed the next is due. 0 and *due, *kind; -1 when none
+ * is pending (t may be NULL). */
+int task_next_deadline(const task_t *t, int64_t *due, deadline_kind_t *kind);
+
 /* "t-42" for seq 42; 0 from task_parse_id when the text is a task id. */
 void task_format_id(uint64_t seq, char out[TASK_ID_MAX]);
 int task_parse_id(const char *s, size_t len, uint64_t *seq);

@@ -1,11 +1,12 @@
 /*
- * taskdb: tasks, their indexes, their pending deadlines and the task feed, as named
- * databases in the store's LMDB environment, written inside the store's batch.
+ * taskdb: tasks and the task feed, as named databases in the store's LMDB environment,
+ * written inside the store's batch (so an ack means the task exists); and, through
+ * taskidx, the indexes derived from them (open tasks by assignee, grid, overdue; the
+ * deadline queue), kept by an indexer thread in an environment of their own.
  *
- * Indexes and deadline keys are derived from the task record: taskdb_put compares the
- * old record with the new one and adds or removes exactly the keys that changed, so no
- * caller maintains an index by hand and a restart rebuilds nothing. An assignee's load
- * (open tasks) is the length of its index range, never a counter that could drift.
+ * A feed record carries the task's state after the change, so the indexes follow the feed:
+ * no caller maintains an index by hand. Reads of an index wait until it holds the last
+ * committed batch.
  */
 #ifndef GB_TASKDB_H
 #define GB_TASKDB_H
@@ -19,14 +20,18 @@
 
 typedef struct taskdb taskdb_t;
 
-taskdb_t *taskdb_new(store_t *store, char *err, size_t errlen);
+/* index_dir: the folder of the index environment (created; rebuilt from the tasks when it
+ * does not match their feed), opened with opts. */
+taskdb_t *taskdb_new(store_t *store, const char *index_dir, const store_opts_t *opts, char *err,
+                     size_t errlen);
 void taskdb_destroy(taskdb_t **self_p);
 
 /* 0 and *t, 1 when there is no such task, -1 on a store error. */
 int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t);
 
-/* Writes t (old: its previous state, NULL for a new task) with its index and deadline keys,
- * and appends the feed record of its change; the record is packed into out and its topic
+/* Writes t (old: its previous state, NULL for a new task) and the assignee's load, and
+ * appends the feed record of its change (from which the indexes follow); the record is packed into
+ * out and its topic
  * ("task/<grid>/<assignee>") into topic, for publishing after the commit. In the batch. */
 store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const char *change,
                       const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
@@ -45,11 +50,13 @@ typedef feedlog_record_fn taskdb_record_fn;
 long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                       size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen);
 
-/* The earliest pending deadline: 0 and *due, 1 when none. */
+/* The earliest pending deadline, or earlier (a deadline put since the last pass, which the
+ * indexer may not have seen): 0 and *due, 1 when none. Does not wait. */
 int taskdb_next_deadline(taskdb_t *self, int64_t *due);
 
-/* Takes (deletes) every deadline at or before now, calling fn for each. Inside a batch. */
-/* due: the instant the entry was kept for, which the callback compares with the task's. */
+/* Calls fn for every deadline at or before now, earliest first, once the indexes hold the
+ * last commit; an entry stays until the indexer sees the change fn makes, so fn must let go
+ * of one its task no longer waits on. due: the instant the entry was kept for. */
 typedef int (*taskdb_deadline_fn)(void *arg, uint64_t task_seq, deadline_kind_t kind, int64_t due);
 long taskdb_take_due(taskdb_t *self, int64_t now, taskdb_deadline_fn fn, void *arg);
 

@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "gbcase.h"
+#include "jsonmp.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
 #define SUITE_TIMEOUT 120
@@ -320,6 +321,34 @@ Test(deadlines, steps_taken_in_time_are_not_overdue)
     cr_expect_eq(overdue_listed(), 0);
 }
 
+/* A repair and a clock move past its accept deadline sent together (most likely one batch):
+ * the deadline is taken at once, though the task indexes learn of the task only after that
+ * batch commits (the pass also takes the batch's own deadlines, and the timer is armed for
+ * deadlines the indexer has not applied yet). */
+Test(deadlines, a_deadline_passed_in_the_batch_that_opened_it)
+{
+    start(NULL, NULL);
+    clock_to(gbc_local(2026, 3, 13, 17, 0));
+    uint64_t before = gbt_head(t->c);
+    cr_assert_eq(gbc_send(t, gbc_field(t, "repair.requested", "zhou.yang", "g1",
+                                       gbc_json("{'category':'water'}"))),
+                 0);
+    msgpack_sbuffer req;
+    json_t *clock = json_pack("{s:s, s:I, s:I}", "op", "clock", "rid", (json_int_t)++t->c->rid,
+                              "set", (json_int_t)gbc_local(2026, 3, 16, 10, 1));
+    jsonmp_pack_sbuffer(clock, &req);
+    json_decref(clock);
+    const void *bufs[] = {req.data};
+    const size_t lens[] = {req.size};
+    cr_assert_eq(gbt_send_frames(t->c->sock, 1, bufs, lens), 0);
+    msgpack_sbuffer_destroy(&req);
+    const wire_reply_t *r = gbt_recv_reply(t->c);
+    cr_assert(r && r->op == WIRE_REPLY_ACK, "repair: %s", gbt_show(t->c));
+    r = gbt_recv_reply(t->c);
+    cr_assert(r && r->op == WIRE_REPLY_RESULT, "clock: %s", gbt_show(t->c));
+    expect_overdue(before + 1, true, false);
+}
+
 /* ---- after a restart ---- */
 
 /* Friday 2099-01-02 17:00: later than any system clock this test will meet, so while the
@@ -374,16 +403,20 @@ Test(deadlines, survive_kill_9)
 
 /* ---- a store of the earlier index layout ---- */
 
-/* Turns the stopped daemon's store into one of the layout before the sorted-duplicate
- * indexes: schema 1, the open-task and deadline entries gone from "open" and "due", and the
- * old "tidx" and "deadlines" databases present (with an entry of their own format each). */
+/* Turns the stopped daemon's state into that of an earlier gridbusd: schema 1, the index
+ * environment gone, and the main environment holding the indexes of schemas 1 and 2 ("tidx"
+ * and "deadlines" with an entry of their own format each, "open" and "due" as sorted
+ * duplicates). */
 static void make_earlier_layout(const char *dir)
 {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    unsigned char old_key[17] = {0};
-    MDB_val k = {sizeof old_key, old_key}, v = {0, NULL};
+    char rm[700];
+    unsigned char old_key[17] = {0}, seq[8] = {0};
+    MDB_val k = {sizeof old_key, old_key}, v = {0, NULL}, dk = {1, "a"}, dv = {8, seq};
+    snprintf(rm, sizeof rm, "rm -rf '%s/index'", dir);
+    cr_assert_eq(system(rm), 0);
     cr_assert_eq(mdb_env_create(&env), 0);
     cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
     cr_assert_eq(mdb_env_set_mapsize(env, 64 << 20), 0);
@@ -394,8 +427,10 @@ static void make_earlier_layout(const char *dir)
     cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     cr_assert_eq(mdb_put(txn, dbi, &sk, &sv, 0), 0);
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(mdb_dbi_open(txn, i ? "due" : "open", MDB_DUPSORT, &dbi), 0);
-        cr_assert_eq(mdb_drop(txn, dbi, 0), 0);
+        cr_assert_eq(
+            mdb_dbi_open(txn, i ? "due" : "open", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbi),
+            0);
+        cr_assert_eq(mdb_put(txn, dbi, &dk, &dv, 0), 0);
         cr_assert_eq(mdb_dbi_open(txn, i ? "deadlines" : "tidx", MDB_CREATE, &dbi), 0);
         cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
     }
@@ -433,7 +468,8 @@ static bool has_db(const char *dir, const char *name)
     cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
     cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
     cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    bool found = mdb_dbi_open(txn, name, 0, &dbi) == 0;
+    int rc = mdb_dbi_open(txn, name, 0, &dbi);
+    bool found = rc == 0 || rc == MDB_INCOMPATIBLE; /* a sorted-duplicate one is there too */
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return found;
@@ -461,13 +497,43 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     char cmd[900];
     snprintf(cmd, sizeof cmd, "grep -q 'task indexes rebuilt.* tasks=2 ' '%s'", gbd_log_path(t->d));
     cr_expect_eq(system(cmd), 0, "the log says the indexes were rebuilt from 2 tasks");
-    cr_expect_eq(schema_of(gbd_state_dir(t->d)), 2,
+    cr_expect_eq(schema_of(gbd_state_dir(t->d)), 3,
                  "marked as upgraded: an older gridbusd refuses it");
-    cr_expect_not(has_db(gbd_state_dir(t->d), "tidx"), "the old index is dropped");
-    cr_expect_not(has_db(gbd_state_dir(t->d), "deadlines"), "the old deadlines are dropped");
+    static const char *const gone[] = {"tidx", "deadlines", "open", "due"};
+    for (size_t i = 0; i < 4; i++)
+        cr_expect_not(has_db(gbd_state_dir(t->d), gone[i]), "%s: dropped from the main store",
+                      gone[i]);
     cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
     cr_expect_eq(listed("assignee", "helper.g1.1"), 1);
     cr_expect_eq(listed("assignee", "helper.g1.2"), 1);
+    far_deadlines_pass(pending, accepted);
+}
+
+/* The task indexes are written without fsync: after a crash of the machine (the index state
+ * says "dirty" for another boot) they are rebuilt, not trusted. */
+Test(deadlines, indexes_left_dirty_by_another_boot_are_rebuilt)
+{
+    start(NULL, NULL);
+    uint64_t pending = repair_at(FAR_FRIDAY), accepted = repair_at(FAR_FRIDAY);
+    step_ok("task.accepted", accepted, "helper.g1.2", NULL);
+
+    gbd_kill9(t->d);
+    char path[700];
+    snprintf(path, sizeof path, "%s/index/state", gbd_state_dir(t->d));
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs("dirty 00000000-0000-0000-0000-000000000000\n", f);
+    fclose(f);
+    cr_assert_eq(gbd_restart(t->d), 0, "gridbusd did not restart");
+    cr_assert_eq(gbc_reconnect(t), 0, "%s", gbt_why());
+
+    char cmd[900];
+    snprintf(cmd, sizeof cmd,
+             "grep -q 'task indexes not trusted' '%s' && grep -q "
+             "'task indexes rebuilt.* tasks=2 ' '%s'",
+             gbd_log_path(t->d), gbd_log_path(t->d));
+    cr_expect_eq(system(cmd), 0, "the log says the indexes were rebuilt from 2 tasks");
+    cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
     far_deadlines_pass(pending, accepted);
 }
 

@@ -70,7 +70,8 @@ typedef struct {
 } item_t;
 
 static struct {
-    char dir[PATH_MAX - 16]; /* the store's directory, made by mkdtemp */
+    char dir[PATH_MAX - 16];  /* the store's directory, made by mkdtemp */
+    char index_dir[PATH_MAX]; /* dir/index: the task indexes' environment */
     community_t *community;
     struct event_base *base; /* the feed's heartbeat timer lives here, never run */
     void *zctx, *pub;        /* the task feed's PUB socket, bound nowhere */
@@ -105,9 +106,10 @@ static void world_open(void)
 {
     char err[512];
     clock_set(NOW_MS);
+    snprintf(fz.index_dir, sizeof fz.index_dir, "%s/index", fz.dir);
     fz.store = store_new(fz.dir, &store_opts, err, sizeof err);
     if (fz.store)
-        fz.taskdb = taskdb_new(fz.store, err, sizeof err);
+        fz.taskdb = taskdb_new(fz.store, fz.index_dir, &store_opts, err, sizeof err);
     if (fz.taskdb)
         fz.feed = feed_new(fz.base, fz.pub, "tasks", tasks_head, fz.taskdb);
     if (fz.feed)
@@ -127,17 +129,21 @@ static void world_open(void)
 /* Closes the world and deletes the store's files, keeping the directory. */
 static void world_close(void)
 {
-    char data[PATH_MAX], lock[PATH_MAX];
+    char data[PATH_MAX + 16], lock[PATH_MAX + 16];
     alerts_destroy(&fz.alerts);
     alertdb_destroy(&fz.alertdb);
     cases_destroy(&fz.cases);
     feed_destroy(&fz.feed);
     taskdb_destroy(&fz.taskdb);
     store_destroy(&fz.store);
-    snprintf(data, sizeof data, "%s/data.mdb", fz.dir);
-    snprintf(lock, sizeof lock, "%s/lock.mdb", fz.dir);
-    unlink(data);
-    unlink(lock);
+    for (int i = 0; i < 2; i++) {
+        const char *dir = i ? fz.index_dir : fz.dir;
+        snprintf(data, sizeof data, "%s/data.mdb", dir);
+        snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+        unlink(data);
+        unlink(lock);
+    }
+    rmdir(fz.index_dir);
 }
 
 static void cleanup(void)
