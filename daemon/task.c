@@ -281,3 +281,13 @@ int task_unpack(const msgpack_object *obj, task_t *t)
     }
     return t->seq && (int)t->status >= 0 ? 0 : -1;
 }
+
+int task_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t)
+{
+    msgpack_object obj;
+    size_t off = 0;
+    msgpack_zone_clear(zone);
+    if (msgpack_unpack(data, len, &off, zone, &obj) != MSGPACK_UNPACK_SUCCESS)
+        return -1;
+    return task_unpack(&obj, t);
+}

@@ -102,4 +102,7 @@ void task_write_history(mpw_t *w, const task_t *t);
 /* Reads a record packed by task_pack; 0, or -1 when it is not one. */
 int task_unpack(const msgpack_object *obj, task_t *t);
 
+/* The same from its bytes, unpacked into zone (cleared first). */
+int task_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t);
+
 #endif

@@ -138,12 +138,7 @@ void taskdb_destroy(taskdb_t **self_p)
 
 static int decode(taskdb_t *self, const MDB_val *v, task_t *t)
 {
-    msgpack_object obj;
-    size_t off = 0;
-    msgpack_zone_clear(&self->zone);
-    if (msgpack_unpack(v->mv_data, v->mv_size, &off, &self->zone, &obj) != MSGPACK_UNPACK_SUCCESS)
-        return -1;
-    return task_unpack(&obj, t);
+    return task_decode(&self->zone, v->mv_data, v->mv_size, t);
 }
 
 int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t)

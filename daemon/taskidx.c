@@ -735,12 +735,7 @@ typedef struct {
 
 static int decode(taskidx_t *self, const MDB_val *v, task_t *t)
 {
-    msgpack_object obj;
-    size_t off = 0;
-    msgpack_zone_clear(&self->zone);
-    if (msgpack_unpack(v->mv_data, v->mv_size, &off, &self->zone, &obj) != MSGPACK_UNPACK_SUCCESS)
-        return -1;
-    return task_unpack(&obj, t);
+    return task_decode(&self->zone, v->mv_data, v->mv_size, t);
 }
 
 /* One task of a scan, read from the main environment (the batch's view inside a batch). */
