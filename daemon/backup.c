@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define PATH_LEN 4200
@@ -107,19 +108,6 @@ static int write_copy(const char *state_dir, const char *part, char *err, size_t
     return rc;
 }
 
-static int sync_dir(const char *dir, char *err, size_t errlen)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        failf(err, errlen, "fsync %s: %s", dir, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
 /* Copy, check, publish under its final name. */
 static int make_backup(const char *state_dir, const char *dir, store_summary_t *sum, char *err,
                        size_t errlen)
@@ -137,7 +125,7 @@ static int make_backup(const char *state_dir, const char *dir, store_summary_t *
         unlink(part);
         return -1;
     }
-    if (sync_dir(dir, err, errlen) < 0) {
+    if (fsutil_sync_dir(dir, err, errlen) < 0) {
         unlink(final);
         return -1;
     }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "fsutil.h"
 #include "event.h"
 #include "log.h"
 #include "schema.h"
@@ -322,29 +323,18 @@ static int pair_read(const char *path, char pub[Z85_KEY_LEN + 1], char sec[Z85_K
     return 0;
 }
 
-/* Writes a key file atomically (PATH.tmp, fsync, rename); the secret line only if sec. */
+/* Writes a key file durably (fsutil_replace); the secret line only if sec. */
 static int pair_write(const char *path, const char *pub, const char *sec, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX];
-    mode_t mode = sec ? 0600 : 0644;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return failf(err, errlen, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return failf(err, errlen, "%s: %s", tmp, strerror(errno));
-    int n = dprintf(fd, "# gridbusd's CURVE %s, made by gridbusd%s\npublic = %s\n",
-                    sec ? "key pair" : "public key",
-                    sec ? "; keep it secret" : ": give it to clients (gridbus --server-key)", pub);
-    if (n > 0 && sec)
-        n = dprintf(fd, "secret = %s\n", sec);
-    int bad = n < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0;
-    bad |= close(fd) < 0;
-    if (bad || rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        return failf(err, errlen, "%s: %s", path, strerror(e));
-    }
-    return 0;
+    char text[512];
+    int n = snprintf(text, sizeof text, "# gridbusd's CURVE %s, made by gridbusd%s\npublic = %s\n",
+                     sec ? "key pair" : "public key",
+                     sec ? "; keep it secret" : ": give it to clients (gridbus --server-key)", pub);
+    if (n > 0 && sec && (size_t)n < sizeof text)
+        n += snprintf(text + n, sizeof text - (size_t)n, "secret = %s\n", sec);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return failf(err, errlen, "%s: key text too long", path);
+    return fsutil_replace(path, text, (size_t)n, sec ? 0600 : 0644, err, errlen);
 }
 
 /* security.server_key as a path: relative ones are inside state_dir. */

@@ -21,16 +21,14 @@
 #include "taskidx.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "be64.h"
+#include "derived.h"
 #include "feedlog.h"
 #include "log.h"
 #include "wire.h"
@@ -535,85 +533,6 @@ static int rebuild(taskidx_t *self, uint64_t head, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- the index environment is written without fsync ----
- * It is derived data: a commit that only reaches the page cache survives a crash of the
- * process, and after a crash of the machine it is rebuilt rather than trusted. The file
- * STATE/index/state says "dirty <boot id>" while the daemon runs (made durable before the
- * first write) and "clean <boot id>" after a clean stop (after a sync). An environment left
- * dirty by an earlier boot, or without a state file, is deleted and rebuilt. */
-
-static void boot_id(char out[64])
-{
-    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-    if (!f || !fgets(out, 64, f))
-        snprintf(out, 64, "unknown");
-    if (f)
-        fclose(f);
-    out[strcspn(out, "\n")] = 0;
-}
-
-static int write_state(const char *dir, const char *word)
-{
-    char path[700], tmp[720], boot[64], text[100];
-    boot_id(boot);
-    snprintf(path, sizeof path, "%s/state", dir);
-    snprintf(tmp, sizeof tmp, "%s.new", path);
-    snprintf(text, sizeof text, "%s %s\n", word, boot);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    int d = ok ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
-    ok = ok && d >= 0 && fsync(d) == 0;
-    if (d >= 0)
-        close(d);
-    return ok ? 0 : -1;
-}
-
-/* Whether the environment in dir may be trusted: stopped cleanly, or left by this boot. */
-static bool trusted(const char *dir)
-{
-    char path[700], line[100] = "", boot[64];
-    snprintf(path, sizeof path, "%s/state", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    bool ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    line[strcspn(line, "\n")] = 0;
-    boot_id(boot);
-    const char *sp = strchr(line, ' ');
-    if (!ok || !sp)
-        return false;
-    /* Without a boot id a dirty environment cannot be told from one a power loss tore. */
-    return strncmp(line, "clean", 5) == 0 ||
-           (strcmp(boot, "unknown") != 0 && strcmp(sp + 1, boot) == 0);
-}
-
-/* Prepares dir for opening: an untrusted environment is removed (rebuilt once opened),
- * then the state is made "dirty" for this boot. */
-static int prepare_dir(const char *dir, char *err, size_t errlen)
-{
-    char path[700];
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-        return snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1;
-    if (!trusted(dir)) {
-        for (int i = 0; i < 2; i++) {
-            snprintf(path, sizeof path, "%s/%s", dir, i ? "lock.mdb" : "data.mdb");
-            int rc = unlink(path);
-            if (rc < 0 && errno != ENOENT)
-                return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
-            if (rc == 0 && i == 0)
-                log_warning("msg=\"task indexes not trusted after a crash of the machine, "
-                            "rebuilt\"");
-        }
-    }
-    if (write_state(dir, "dirty") < 0)
-        return snprintf(err, errlen, "%s/state: %s", dir, strerror(errno)), -1;
-    return 0;
-}
-
 /* The highest footprint's seq, 0 when none; UINT64_MAX when it cannot be read (every task
  * is then looked up: too high is safe, too low is not). */
 static uint64_t last_foot(taskidx_t *self)
@@ -668,14 +587,17 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
     pthread_cond_init(&self->done, NULL);
     uint64_t head = feedlog_head(main, feed), applied = 0;
     snprintf(self->dir, sizeof self->dir, "%s", dir);
-    /* Derived data (see above): written in place in the map, never synced but at a stop. */
+    /* Derived data (derived.h): written in place in the map, never synced but at a stop. */
     store_opts_t o = *opts;
     o.env_flags = MDB_WRITEMAP | MDB_NOSYNC;
-    if (prepare_dir(dir, err, errlen) < 0 || !(self->store = store_new(dir, &o, err, errlen)) ||
-        open_dbs(self, err, errlen) < 0) {
+    bool deleted;
+    if (derived_open(dir, &deleted, err, errlen) < 0 ||
+        !(self->store = store_new(dir, &o, err, errlen)) || open_dbs(self, err, errlen) < 0) {
         taskidx_destroy(&self);
         return NULL;
     }
+    if (deleted)
+        log_warning("msg=\"task indexes not trusted after a crash of the machine, rebuilt\"");
     if (check_mark(self, &applied) < 0) {
         if (rebuild(self, head, err, errlen) < 0) {
             taskidx_destroy(&self);
@@ -711,7 +633,7 @@ void taskidx_destroy(taskidx_t **self_p)
         pthread_cond_destroy(&self->done);
     }
     if (self->store && !self->failed && mdb_env_sync(store_env(self->store), 1) == 0)
-        write_state(self->dir, "clean");
+        derived_close(self->dir);
     store_destroy(&self->store);
     if (self->scratch) {
         msgpack_zone_destroy(&self->own_zone);
