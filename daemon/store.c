@@ -300,8 +300,14 @@ store_rc_t store_dead_letter(store_t *self, const store_dead_t *d)
 store_rc_t store_mark_schema(store_t *self)
 {
     unsigned char ver[8];
-    MDB_val k = {6, "schema"}, v = {8, ver};
+    MDB_val k = {6, "schema"}, v;
+    /* Already so (every start but the first after an upgrade): nothing written, so the
+     * start-up transaction commits without a sync. */
+    if (mdb_get(self->txn, self->meta, &k, &v) == 0 && v.mv_size == 8 &&
+        be64_get(v.mv_data) == STORE_SCHEMA_VERSION)
+        return STORE_OK;
     be64_put(ver, STORE_SCHEMA_VERSION);
+    v = (MDB_val){8, ver};
     int rc = mdb_put(self->txn, self->meta, &k, &v, 0);
     return rc ? fail(self, rc, "schema") : STORE_OK;
 }
