@@ -11,12 +11,10 @@
  * alert days and months do not depend on when the tests run. Nothing sleeps.
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "gbcase.h"
@@ -123,30 +121,6 @@ static json_t *json_lines(char *text)
     return arr;
 }
 
-/* Waits (inotify, with the hang guard) until the file at path holds n lines. */
-static void wait_lines(const char *path, size_t n)
-{
-    int fd = inotify_init1(IN_CLOEXEC);
-    cr_assert_geq(fd, 0);
-    cr_assert_geq(inotify_add_watch(fd, path, IN_MODIFY), 0);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        size_t lines = 0;
-        for (int c; f && (c = fgetc(f)) != EOF;)
-            lines += c == '\n';
-        if (f)
-            fclose(f);
-        if (lines >= n)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        cr_assert_gt(poll(&p, 1, RUNCLI_WAIT_MS), 0, "%zu of %zu lines after %d ms", lines, n,
-                     RUNCLI_WAIT_MS);
-        char buf[4096];
-        cr_assert_gt(read(fd, buf, sizeof buf), 0);
-    }
-    close(fd);
-}
-
 static char path_buf[512];
 
 static const char *state_file(const char *name)
@@ -220,7 +194,7 @@ Test(cli_alerts, tail_alerts_resumes_from_its_cursor_and_misses_nothing)
                                                 "alert/daidong/", "--cursor", cursor, NULL});
     patrol("g1", "traffic");     /* 1: patrol-high raised */
     patrol("g2", "fire_hazard"); /* 2: patrol-high (g2), 3: fire-hazard */
-    wait_lines(out_path, 3);
+    cr_assert_eq(runcli_wait_lines(out_path, 3), 0, "%s", runcli_why());
     kill(pid, SIGTERM);
     int status = wait_cli(pid);
     char *errors = slurp(err);

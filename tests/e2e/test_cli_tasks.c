@@ -11,12 +11,10 @@
  * one feed record, so the k-th repair of a test is task t-k and feed seq k.
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "gbtest.h"
@@ -274,30 +272,6 @@ Test(cli_tasks, tail_filters_by_grid_and_starts_where_told)
     gb_fails(1, "E_SCHEMA", "tail", "nosuch", "--feed", feed, "--count", "1");
 }
 
-/* Waits (inotify, with the hang guard) until the file at path holds n lines. */
-static void wait_lines(const char *path, size_t n)
-{
-    int fd = inotify_init1(IN_CLOEXEC);
-    cr_assert_geq(fd, 0);
-    cr_assert_geq(inotify_add_watch(fd, path, IN_MODIFY), 0);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        size_t lines = 0;
-        for (int c; f && (c = fgetc(f)) != EOF;)
-            lines += c == '\n';
-        if (f)
-            fclose(f);
-        if (lines >= n)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        cr_assert_gt(poll(&p, 1, RUNCLI_WAIT_MS), 0, "%zu of %zu lines after %d ms", lines, n,
-                     RUNCLI_WAIT_MS);
-        char buf[4096];
-        cr_assert_gt(read(fd, buf, sizeof buf), 0);
-    }
-    close(fd);
-}
-
 /* tail follows records as they are committed and, on SIGTERM, saves what it printed. */
 Test(cli_tasks, tail_follows_live_and_saves_its_cursor_on_sigterm)
 {
@@ -310,9 +284,9 @@ Test(cli_tasks, tail_follows_live_and_saves_its_cursor_on_sigterm)
                           (const char *const[]){"tail", "tasks", "--feed", gbd_endpoint(d, "tasks"),
                                                 "--cursor", cursor, NULL});
     repairs(2, G1);
-    wait_lines(out_path, 2);
+    cr_assert_eq(runcli_wait_lines(out_path, 2), 0, "%s", runcli_why());
     repairs(1, G1);
-    wait_lines(out_path, 3);
+    cr_assert_eq(runcli_wait_lines(out_path, 3), 0, "%s", runcli_why());
     kill(pid, SIGTERM);
     int status = wait_cli(pid);
     char *text = slurp(out), *errors = slurp(err);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -153,5 +154,41 @@ done:
         fclose(out);
     if (err)
         fclose(err);
+    return rc;
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t lines = 0;
+    for (int c; f && (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    if (f)
+        fclose(f);
+    return lines;
+}
+
+int runcli_wait_lines(const char *path, size_t n)
+{
+    char buf[4096];
+    size_t lines = 0;
+    int fd = inotify_init1(IN_CLOEXEC), rc = -1;
+    if (fd < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0) {
+        fail("inotify %s: %s", path, strerror(errno));
+    } else {
+        for (;;) {
+            if ((lines = count_lines(path)) >= n) {
+                rc = 0;
+                break;
+            }
+            struct pollfd p = {fd, POLLIN, 0};
+            if (poll(&p, 1, RUNCLI_WAIT_MS) <= 0 || read(fd, buf, sizeof buf) <= 0) {
+                fail("%s: %zu of %zu lines after %d ms", path, lines, n, RUNCLI_WAIT_MS);
+                break;
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
     return rc;
 }

@@ -47,4 +47,7 @@ int runcli_wait(pid_t pid, int wait_ms);
 int runcli(run_t *r, const char *stdin_text, const char *bin, const char *const *head,
            const char *const *args, int wait_ms);
 
+/* Waits (inotify, with the hang guard) until the file at path holds n lines: 0, or -1. */
+int runcli_wait_lines(const char *path, size_t n);
+
 #endif
