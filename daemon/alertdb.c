@@ -44,12 +44,6 @@ struct alertdb {
 };
 
 /* Neither cache outlives a batch that did not commit. */
-static store_rc_t on_flush(void *arg)
-{
-    (void)arg;
-    return STORE_OK;
-}
-
 static void on_end(void *arg, bool committed)
 {
     alertdb_t *self = arg;
@@ -76,7 +70,7 @@ alertdb_t *alertdb_new(store_t *store, char *err, size_t errlen)
     if (store_open_dbs(store, err, errlen, "alert databases", "alerts", &self->alerts, "afeed",
                        &self->feed, "aidx", &self->idx, "afacts", &self->facts, NULL) < 0) {
         alertdb_destroy(&self);
-    } else if (store_on_txn(store, on_flush, on_end, self) < 0) {
+    } else if (store_on_txn(store, NULL, on_end, self) < 0) {
         snprintf(err, errlen, "alert databases: too many store hooks");
         alertdb_destroy(&self);
     }

@@ -339,7 +339,9 @@ static void end_hooks(store_t *self, bool committed)
 store_rc_t store_commit(store_t *self)
 {
     for (int i = 0; i < STORE_HOOKS_MAX; i++) {
-        store_rc_t r = self->hooks[i].arg ? self->hooks[i].flush(self->hooks[i].arg) : STORE_OK;
+        store_rc_t r = self->hooks[i].arg && self->hooks[i].flush
+                           ? self->hooks[i].flush(self->hooks[i].arg)
+                           : STORE_OK;
         if (r != STORE_OK) {
             store_abort(self);
             return r;

@@ -75,7 +75,8 @@ store_rc_t store_last_failure(const store_t *self);
 /* A module that caches what it writes (tload) registers here: flush runs inside every
  * write transaction right before its commit and may fail it; end runs when the
  * transaction is over, committed or not, so an aborted batch's changes leave the cache too.
- * At most STORE_HOOKS_MAX; -1 when full. store_off_txn removes arg's hook. */
+ * flush may be NULL (a cache that only needs dropping). At most STORE_HOOKS_MAX; -1 when
+ * full. store_off_txn removes arg's hook. */
 #define STORE_HOOKS_MAX 4
 typedef store_rc_t (*store_flush_fn)(void *arg);
 typedef void (*store_end_fn)(void *arg, bool committed);

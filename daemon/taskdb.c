@@ -44,12 +44,6 @@ struct taskdb {
 
 /* The feed head is read once per batch, then counted up as records are appended; a commit
  * hands it to the indexer. */
-static store_rc_t on_flush(void *arg)
-{
-    (void)arg;
-    return STORE_OK;
-}
-
 static void on_end(void *arg, bool committed)
 {
     taskdb_t *self = arg;
@@ -113,7 +107,7 @@ taskdb_t *taskdb_new(store_t *store, const char *index_dir, const store_opts_t *
         return NULL;
     }
     if (!(self->loads = tload_new(store, self->tload_dbi)) ||
-        store_on_txn(store, on_flush, on_end, self) < 0) {
+        store_on_txn(store, NULL, on_end, self) < 0) {
         snprintf(err, errlen, "out of memory");
         taskdb_destroy(&self);
     }
