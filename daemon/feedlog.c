@@ -40,6 +40,7 @@ store_rc_t feedlog_put(store_t *store, MDB_dbi dbi, uint64_t seq, const void *re
 }
 
 typedef struct {
+    const feedlog_view_t *view; /* NULL: records are stored in their wire form */
     const char *filter;
     size_t filter_len;
     uint32_t limit, n;
@@ -68,10 +69,14 @@ static int feed_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
     feed_read_t *r = arg;
     uint64_t seq = be64_get(k->mv_data);
     (void)txn;
+    const void *wire = v->mv_data;
+    size_t wire_len = v->mv_size;
     if (r->scanned++ == FEED_SCAN_BUDGET)
         return 1;
-    if (topic_matches(r, v)) {
-        if (r->fn(r->arg, seq, v->mv_data, v->mv_size))
+    if (r->view ? r->view->fn(r->view->arg, seq, v->mv_data, v->mv_size, r->filter, r->filter_len,
+                              &wire, &wire_len)
+                : topic_matches(r, v)) {
+        if (r->fn(r->arg, seq, wire, wire_len))
             return 1; /* the reply is full: this record is not handled */
         r->n++;
     }
@@ -79,14 +84,22 @@ static int feed_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
     return r->n >= r->limit;
 }
 
-long feedlog_read(store_t *store, MDB_dbi dbi, uint64_t from, uint32_t limit, const char *filter,
-                  size_t filter_len, feedlog_record_fn fn, void *arg, uint64_t *last_seen)
+long feedlog_read_view(store_t *store, MDB_dbi dbi, const feedlog_view_t *view, uint64_t from,
+                       uint32_t limit, const char *filter, size_t filter_len, feedlog_record_fn fn,
+                       void *arg, uint64_t *last_seen)
 {
     unsigned char key[8];
-    feed_read_t r = {filter, filter_len, limit, 0, fn, arg, wire_decoder_new(), 0, 0};
+    feed_read_t r = {view, filter, filter_len, limit, 0, fn, arg, NULL, 0, 0};
     be64_put(key, from);
-    long n = r.dec && limit ? store_walk(store, dbi, key, 8, 0, feed_one, &r) : 0;
+    r.dec = view ? NULL : wire_decoder_new();
+    long n = (r.dec || view) && limit ? store_walk(store, dbi, key, 8, 0, feed_one, &r) : 0;
     wire_decoder_destroy(&r.dec);
     *last_seen = r.last;
     return n < 0 ? -1 : (long)r.n;
+}
+
+long feedlog_read(store_t *store, MDB_dbi dbi, uint64_t from, uint32_t limit, const char *filter,
+                  size_t filter_len, feedlog_record_fn fn, void *arg, uint64_t *last_seen)
+{
+    return feedlog_read_view(store, dbi, NULL, from, limit, filter, filter_len, fn, arg, last_seen);
 }

@@ -4,9 +4,11 @@
  * are both one, so that appending, the head and replay with its paging behave the same on
  * either stream.
  *
- * A record is a msgpack map holding its own "seq" and "topic": the writer takes the next
- * seq (feedlog_head + 1, inside the batch, which sees its own appends) before packing the
- * record, then puts it. Appends happen inside the store's batch, like every other write.
+ * The writer takes the next seq (feedlog_head + 1, inside the batch, which sees its own
+ * appends) before packing the record, then puts it. Appends happen inside the store's batch,
+ * like every other write. A record is stored either in its wire form, a msgpack map holding
+ * its own "seq" and "topic" (the alerts feed), or in a form of its own that a view turns
+ * into the wire form on reading (the task feed: taskrec.h).
  */
 #ifndef GB_FEEDLOG_H
 #define GB_FEEDLOG_H
@@ -31,5 +33,19 @@ store_rc_t feedlog_put(store_t *store, MDB_dbi dbi, uint64_t seq, const void *re
 typedef int (*feedlog_record_fn)(void *arg, uint64_t seq, const void *rec, size_t len);
 long feedlog_read(store_t *store, MDB_dbi dbi, uint64_t from, uint32_t limit, const char *filter,
                   size_t filter_len, feedlog_record_fn fn, void *arg, uint64_t *last_seen);
+
+/* A feed stored in a form of its own: view says whether the stored record rec matches the
+ * topic filter and, when it does, where its wire form is (*wire, *wire_len: rec itself, or
+ * bytes the view keeps until its next call). 1 for a match, 0 to skip the record. */
+typedef struct {
+    int (*fn)(void *arg, uint64_t seq, const void *rec, size_t len, const char *filter,
+              size_t filter_len, const void **wire, size_t *wire_len);
+    void *arg;
+} feedlog_view_t;
+
+/* As feedlog_read, fn getting each record's wire form from view. */
+long feedlog_read_view(store_t *store, MDB_dbi dbi, const feedlog_view_t *view, uint64_t from,
+                       uint32_t limit, const char *filter, size_t filter_len, feedlog_record_fn fn,
+                       void *arg, uint64_t *last_seen);
 
 #endif

@@ -17,11 +17,13 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-/* 3: the task indexes in an environment of their own (taskidx.c); 2 had them here as
- * sorted duplicates, 1 as plain keys. A gridbusd of an earlier schema would write tasks
- * without updating them, so an older store is upgraded when taskdb opens it
- * (store_mark_schema) and an older gridbusd refuses the upgraded one. */
-#define STORE_SCHEMA_VERSION 3
+/* 4: task and task-feed records stored as positional arrays (taskrec.h; 3 and earlier wrote
+ * their wire maps, which are still read). 3: the task indexes in an environment of their
+ * own (taskidx.c); 2 had them here as sorted duplicates, 1 as plain keys. A gridbusd of an
+ * earlier schema could not read the records or would write tasks without updating the
+ * indexes, so an older store is upgraded when taskdb opens it (store_mark_schema) and an
+ * older gridbusd refuses the upgraded one. */
+#define STORE_SCHEMA_VERSION 4
 #define STORE_SCHEMA_OLDEST 1
 /* Named databases the environment may hold (store's and taskdb's); every opener uses it. */
 #define STORE_MAX_DBS 16

@@ -1,6 +1,7 @@
 /*
- * task: the task record and its msgpack encoding (see task.h). The stored record is the
- * same map a query returns, so a query can send the stored bytes as they are.
+ * task: the task record and its wire encoding, the map a query returns and a task-feed record
+ * carries (see task.h). The store keeps another form (taskrec.h) and reads this one in
+ * stores written before schema 4.
  */
 #include "task.h"
 
@@ -113,9 +114,10 @@ void task_add_step(task_t *t, int64_t at, const char *by, const char *step, cons
     copy_text(s->note, sizeof s->note, note ? note : "", note ? note_len : 0);
 }
 
-/* Packed with mpw (inline writes straight into the buffer): a task is packed for every
- * task opened or moved, twice through msgpack-c's callback per key and value before. */
-void task_write_history(mpw_t *w, const task_t *t)
+/* Packed with mpw (inline writes straight into the buffer): the summary is packed for every
+ * task opened or moved (its live feed record), twice through msgpack-c's callback per key
+ * and value before. */
+static void write_history(mpw_t *w, const task_t *t)
 {
     MPW_KEY(w, "history");
     mpw_array(w, t->nhistory);
@@ -166,7 +168,7 @@ int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history)
     mpw_map(&w, TASK_SUMMARY_FIELDS + (with_history ? 1 : 0));
     task_write_fields(&w, t);
     if (with_history)
-        task_write_history(&w, t);
+        write_history(&w, t);
     return mpw_ok(&w) ? 0 : -1;
 }
 
@@ -280,14 +282,4 @@ int task_unpack(const msgpack_object *obj, task_t *t)
             unpack_special(t, k, v);
     }
     return t->seq && (int)t->status >= 0 ? 0 : -1;
-}
-
-int task_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t)
-{
-    msgpack_object obj;
-    size_t off = 0;
-    msgpack_zone_clear(zone);
-    if (msgpack_unpack(data, len, &off, zone, &obj) != MSGPACK_UNPACK_SUCCESS)
-        return -1;
-    return task_unpack(&obj, t);
 }

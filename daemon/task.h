@@ -93,16 +93,12 @@ void task_reset(task_t *t);
  * when out could not grow. */
 int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history);
 
-/* The parts of task_pack, for callers that pack one task in two shapes: a map of
- * TASK_SUMMARY_FIELDS (+ 1 for the history) holds them. Errors are w's (mpw_ok). */
+/* The summary fields of task_pack, for a map of TASK_SUMMARY_FIELDS that holds them (the
+ * task-feed record's "task"). Errors are w's (mpw_ok). */
 #define TASK_SUMMARY_FIELDS 21
 void task_write_fields(mpw_t *w, const task_t *t);
-void task_write_history(mpw_t *w, const task_t *t);
 
-/* Reads a record packed by task_pack; 0, or -1 when it is not one. */
+/* Reads a map packed by task_pack; 0, or -1 when it is not one. */
 int task_unpack(const msgpack_object *obj, task_t *t);
-
-/* The same from its bytes, unpacked into zone (cleared first). */
-int task_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t);
 
 #endif

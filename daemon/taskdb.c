@@ -1,7 +1,8 @@
 /*
  * taskdb: see taskdb.h. Databases of the main environment:
- *   tasks      [seq: 8 BE]  -> task record (task_pack, with history)
+ *   tasks      [seq: 8 BE]  -> task record, with history (stored form: taskrec.h)
  *   feed       [feed seq: 8 BE] -> feed record: the task's change and its state after it
+ *                                  (stored form; a replay reads it in its wire form)
  *   tload      [member]     -> open tasks assigned: u32 BE ("-" for the parked ones)
  * The indexes derived from them live in taskidx's environment. tload stays here, in the
  * event's transaction, because assignment reads it for every task it opens; tload.c caches
@@ -18,6 +19,7 @@
 #include "feedlog.h"
 #include "log.h"
 #include "taskidx.h"
+#include "taskrec.h"
 #include "tload.h"
 #include "wire.h"
 
@@ -37,9 +39,12 @@ struct taskdb {
     } * batch_due; /* the deadlines put in the open batch, not indexed before it commits */
     size_t nbatch_due, batch_due_cap;
     msgpack_zone zone;
-    msgpack_sbuffer buf;           /* one task record */
-    size_t fields_off, fields_len; /* its summary fields, which the feed record repeats */
-    task_t *scratch;               /* decoded record for scans */
+    msgpack_sbuffer buf;             /* one task record */
+    size_t summary_off, summary_len; /* its summary, which the feed record repeats */
+    msgpack_sbuffer feed_rec;        /* one stored feed record */
+    msgpack_sbuffer wire;            /* one feed record in its wire form, for a replay */
+    task_t *scratch;                 /* decoded record for scans */
+    task_t *feed_task;               /* a feed record's task, for a replay */
 };
 
 /* The feed head is read once per batch, then counted up as records are appended; a commit
@@ -80,13 +85,17 @@ taskdb_t *taskdb_new(store_t *store, const char *index_dir, const store_opts_t *
 {
     taskdb_t *self = calloc(1, sizeof *self);
     if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
+        !(self->feed_task = malloc(sizeof *self->feed_task)) ||
         !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
-        free(self ? self->scratch : NULL);
+        if (self)
+            free(self->scratch), free(self->feed_task);
         free(self);
         return NULL;
     }
     msgpack_sbuffer_init(&self->buf);
+    msgpack_sbuffer_init(&self->feed_rec);
+    msgpack_sbuffer_init(&self->wire);
     self->store = store;
     self->pending_due = INT64_MAX;
     store_rc_t rc;
@@ -124,15 +133,18 @@ void taskdb_destroy(taskdb_t **self_p)
     tload_destroy(&self->loads);
     msgpack_zone_destroy(&self->zone);
     msgpack_sbuffer_destroy(&self->buf);
+    msgpack_sbuffer_destroy(&self->feed_rec);
+    msgpack_sbuffer_destroy(&self->wire);
     free(self->batch_due);
     free(self->scratch);
+    free(self->feed_task);
     free(self);
     *self_p = NULL;
 }
 
 static int decode(taskdb_t *self, const MDB_val *v, task_t *t)
 {
-    return task_decode(&self->zone, v->mv_data, v->mv_size, t);
+    return taskrec_decode(&self->zone, v->mv_data, v->mv_size, t);
 }
 
 int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t)
@@ -159,21 +171,13 @@ static store_rc_t sync_load(taskdb_t *self, const task_t *old, const task_t *t)
     return rc == STORE_OK && want ? tload_add(self->loads, t->assignee, +1) : rc;
 }
 
-/* The record: the summary fields (the feed record repeats their bytes) and the history. A new
- * task's seq is its event's, the highest yet, so it is appended without a tree search; a
- * store whose tasks somehow run ahead still gets it by the ordinary put. */
+/* The record: the summary (the feed record repeats its bytes) and the history. A new task's
+ * seq is its event's, the highest yet, so it is appended without a tree search; a store
+ * whose tasks somehow run ahead still gets it by the ordinary put. */
 static store_rc_t put_record(taskdb_t *self, const task_t *t, bool is_new)
 {
     unsigned char key[8];
-    mpw_t w;
-    msgpack_sbuffer_clear(&self->buf);
-    mpw_init(&w, &self->buf);
-    mpw_map(&w, TASK_SUMMARY_FIELDS + 1);
-    self->fields_off = self->buf.size;
-    task_write_fields(&w, t);
-    self->fields_len = self->buf.size - self->fields_off;
-    task_write_history(&w, t);
-    if (!mpw_ok(&w))
+    if (taskrec_pack(&self->buf, t, &self->summary_off, &self->summary_len) < 0)
         return store_fail(self->store, ENOMEM, "task");
     be64_put(key, t->seq);
     MDB_val k = {8, key}, v = {self->buf.size, self->buf.data};
@@ -234,50 +238,52 @@ uint64_t taskdb_feed_head(taskdb_t *self)
     return feedlog_head(self->store, self->feed);
 }
 
-/* "task/<grid>/<assignee>", "-" for an empty part. */
-static void format_topic(const task_t *t, char *topic, size_t len)
-{
-    const char *grid = t->grid[0] ? t->grid : "-", *who = t->assignee[0] ? t->assignee : "-";
-    size_t g = strlen(grid), w = strlen(who);
-    if (5 + g + 1 + w + 1 > len) {
-        topic[0] = 0;
-        return;
-    }
-    memcpy(topic, "task/", 5);
-    memcpy(topic + 5, grid, g);
-    topic[5 + g] = '/';
-    memcpy(topic + 6 + g, who, w + 1);
-}
-
+/* The stored record, then its wire form into out for the live publish. */
 static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
                               int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
 {
     uint64_t seq = taskdb_feed_head(self) + 1; /* the batch's own view */
-    mpw_t w;
-    format_topic(t, topic, topic_len);
-    msgpack_sbuffer_clear(out);
-    mpw_init(&w, out);
-    mpw_map(&w, 6);
-    MPW_KEY(&w, "seq"), mpw_uint(&w, seq);
-    MPW_KEY(&w, "topic"), mpw_cstr(&w, topic);
-    MPW_KEY(&w, "at"), mpw_int(&w, at);
-    MPW_KEY(&w, "change"), mpw_cstr(&w, change);
-    MPW_KEY(&w, "by"), mpw_cstr(&w, by);
-    MPW_KEY(&w, "task"), mpw_map(&w, TASK_SUMMARY_FIELDS);
-    mpw_raw(&w, self->buf.data + self->fields_off, self->fields_len); /* as in the record */
-    if (!mpw_ok(&w))
+    if (taskrec_pack_feed(&self->feed_rec, at, change, by, self->buf.data + self->summary_off,
+                          self->summary_len) < 0)
         return store_fail(self->store, ENOMEM, "task feed");
-    store_rc_t rc = feedlog_put(self->store, self->feed, seq, out->data, out->size, "task feed");
-    if (rc == STORE_OK)
-        self->feed_head = seq, self->feed_head_known = true;
-    return rc;
+    store_rc_t rc = feedlog_put(self->store, self->feed, seq, self->feed_rec.data,
+                                self->feed_rec.size, "task feed");
+    if (rc != STORE_OK)
+        return rc;
+    self->feed_head = seq, self->feed_head_known = true;
+    taskrec_topic(t, topic, topic_len);
+    if (taskrec_feed_wire(out, seq, topic, at, change, by, t) < 0)
+        return store_fail(self->store, ENOMEM, "task feed");
+    return STORE_OK;
+}
+
+/* A stored feed record as a replay sends it: records of the wire form as they are, the
+ * others packed from their decoded change and task. */
+static int feed_view(void *arg, uint64_t seq, const void *rec, size_t len, const char *filter,
+                     size_t filter_len, const void **wire, size_t *wire_len)
+{
+    taskdb_t *self = arg;
+    taskrec_change_t c;
+    char topic[160];
+    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->feed_task) < 0)
+        return 0;
+    taskrec_topic(self->feed_task, topic, sizeof topic);
+    if (filter_len && (strlen(topic) < filter_len || memcmp(topic, filter, filter_len) != 0))
+        return 0;
+    if (taskrec_feed_is_wire(rec, len))
+        return 1; /* *wire is rec already */
+    if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->feed_task) < 0)
+        return 0;
+    *wire = self->wire.data, *wire_len = self->wire.size;
+    return 1;
 }
 
 long taskdb_feed_read(taskdb_t *self, uint64_t from, uint32_t limit, const char *filter,
                       size_t filter_len, taskdb_record_fn fn, void *arg, uint64_t *last_seen)
 {
-    return feedlog_read(self->store, self->feed, from, limit, filter, filter_len, fn, arg,
-                        last_seen);
+    feedlog_view_t view = {feed_view, self};
+    return feedlog_read_view(self->store, self->feed, &view, from, limit, filter, filter_len, fn,
+                             arg, last_seen);
 }
 
 /* The indexes as of the last commit (the batch's own changes are not in them yet). */

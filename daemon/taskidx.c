@@ -31,7 +31,7 @@
 #include "derived.h"
 #include "feedlog.h"
 #include "log.h"
-#include "wire.h"
+#include "taskrec.h"
 
 #define OPEN_KEY_MAX (1 + 80)
 #define DUE_VAL 9
@@ -48,7 +48,6 @@ struct taskidx {
     uint64_t foot_max; /* no footprint has a higher seq (it may be lower) */
     /* the indexer thread's own (and the rebuild's, before the thread starts) */
     msgpack_zone own_zone;
-    msgpack_object own_obj;
     task_t *cur, *was;
     store_rc_t apply_rc;
     uint64_t last_seq;
@@ -238,73 +237,11 @@ static store_rc_t mark_put(taskidx_t *self, const unsigned char mark[MARK_LEN])
 
 /* ---- the indexer ---- */
 
-static bool is_key(const msgpack_object *k, const char *s, size_t n)
-{
-    return k->via.str.size == n && memcmp(k->via.str.ptr, s, n) == 0;
-}
-
-static int64_t int_of(const msgpack_object *v)
-{
-    return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (int64_t)v->via.u64
-           : v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64
-                                                        : 0;
-}
-
-static void text_of(const msgpack_object *v, char *dst, size_t cap)
-{
-    size_t n = v->type == MSGPACK_OBJECT_STR ? v->via.str.size : 0;
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(dst, n ? v->via.str.ptr : "", n);
-    dst[n] = 0;
-}
-
-/* The fields the indexes are derived from, out of a feed record's task (the whole task is
- * not needed: task_unpack would copy every text of it). 0, or -1 when it is not a task. */
-static int indexed_fields(const msgpack_object *m, task_t *t)
-{
-    task_reset(t);
-    t->status = TASK_STATUS_COUNT_;
-    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key, *v = &m->via.map.ptr[i].val;
-        if (k->type != MSGPACK_OBJECT_STR)
-            continue;
-        if (is_key(k, "seq", 3))
-            t->seq = (uint64_t)int_of(v);
-        else if (is_key(k, "status", 6) && v->type == MSGPACK_OBJECT_STR)
-            t->status = (task_status_t)task_status_from_name(v->via.str.ptr, v->via.str.size);
-        else if (is_key(k, "assignee", 8))
-            text_of(v, t->assignee, sizeof t->assignee);
-        else if (is_key(k, "grid", 4))
-            text_of(v, t->grid, sizeof t->grid);
-        else if (is_key(k, "accept_by", 9))
-            t->accept_by = int_of(v);
-        else if (is_key(k, "complete_by", 11))
-            t->complete_by = int_of(v);
-        else if (is_key(k, "overdue_accept", 14))
-            t->overdue_accept = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-        else if (is_key(k, "overdue_complete", 16))
-            t->overdue_complete = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-    }
-    return t->seq && (int)t->status >= 0 && t->status < TASK_STATUS_COUNT_ ? 0 : -1;
-}
-
-/* The feed and the tasks are the daemon's own records, checked when they were written: they
- * are unpacked as they are, without the wire's structural pre-scan. */
-static const msgpack_object *unpack_own(taskidx_t *self, const void *rec, size_t len)
-{
-    size_t off = 0;
-    msgpack_zone_clear(&self->own_zone);
-    return msgpack_unpack(rec, len, &off, &self->own_zone, &self->own_obj) == MSGPACK_UNPACK_SUCCESS
-               ? &self->own_obj
-               : NULL;
-}
-
 static int on_record(void *arg, uint64_t seq, const void *rec, size_t len)
 {
     taskidx_t *self = arg;
-    const msgpack_object *obj, *task;
-    if ((obj = unpack_own(self, rec, len)) != NULL && (task = event_map_get(obj, "task")) != NULL &&
-        indexed_fields(task, self->cur) == 0)
+    taskrec_change_t change;
+    if (taskrec_decode_feed(&self->own_zone, rec, len, &change, self->cur) == 0)
         self->apply_rc = apply(self, self->cur, self->was);
     self->last_seq = seq;
     if (seq == self->chunk_last) /* the mark is of the chunk's last record only */
@@ -441,10 +378,8 @@ typedef struct {
 static int rebuild_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
     rebuild_t *r = arg;
-    const msgpack_object *obj;
     (void)txn, (void)k;
-    if (!(obj = unpack_own(r->self, v->mv_data, v->mv_size)) ||
-        indexed_fields(obj, r->self->cur) < 0)
+    if (taskrec_decode(&r->self->own_zone, v->mv_data, v->mv_size, r->self->cur) < 0)
         return 0; /* not a task record: nothing to derive */
     r->tasks++;
     return (r->rc = apply(r->self, r->self->cur, r->self->was)) != STORE_OK;
@@ -657,7 +592,7 @@ typedef struct {
 
 static int decode(taskidx_t *self, const MDB_val *v, task_t *t)
 {
-    return task_decode(&self->zone, v->mv_data, v->mv_size, t);
+    return taskrec_decode(&self->zone, v->mv_data, v->mv_size, t);
 }
 
 /* One task of a scan, read from the main environment (the batch's view inside a batch). */

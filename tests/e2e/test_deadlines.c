@@ -20,6 +20,7 @@
 
 #include "gbcase.h"
 #include "jsonmp.h"
+#include "storepeek.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
 #define SUITE_TIMEOUT 120
@@ -438,43 +439,6 @@ static void make_earlier_layout(const char *dir)
     mdb_env_close(env);
 }
 
-/* The store's schema mark (its "meta" database), 0 when unreadable. */
-static uint64_t schema_of(const char *dir)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_val k = {6, "schema"}, v;
-    uint64_t n = 0;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
-    cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
-    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    if (mdb_dbi_open(txn, "meta", 0, &dbi) == 0 && mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == 8)
-        for (int i = 0; i < 8; i++)
-            n = n << 8 | ((const unsigned char *)v.mv_data)[i];
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    return n;
-}
-
-/* Whether the store in dir still has the named database. */
-static bool has_db(const char *dir, const char *name)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
-    cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
-    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    int rc = mdb_dbi_open(txn, name, 0, &dbi);
-    bool found = rc == 0 || rc == MDB_INCOMPATIBLE; /* a sorted-duplicate one is there too */
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    return found;
-}
-
 static json_int_t listed(const char *by, const char *key)
 {
     const json_t *res = gbc_query(t, json_pack("{s:s, s:s}", "what", "tasks", by, key));
@@ -497,12 +461,12 @@ Test(deadlines, an_earlier_index_layout_is_rebuilt_on_open)
     char cmd[900];
     snprintf(cmd, sizeof cmd, "grep -q 'task indexes rebuilt.* tasks=2 ' '%s'", gbd_log_path(t->d));
     cr_expect_eq(system(cmd), 0, "the log says the indexes were rebuilt from 2 tasks");
-    cr_expect_eq(schema_of(gbd_state_dir(t->d)), 3,
+    cr_expect_eq(storepeek_schema(gbd_state_dir(t->d)), 4,
                  "marked as upgraded: an older gridbusd refuses it");
     static const char *const gone[] = {"tidx", "deadlines", "open", "due"};
     for (size_t i = 0; i < 4; i++)
-        cr_expect_not(has_db(gbd_state_dir(t->d), gone[i]), "%s: dropped from the main store",
-                      gone[i]);
+        cr_expect_not(storepeek_has_db(gbd_state_dir(t->d), gone[i]),
+                      "%s: dropped from the main store", gone[i]);
     cr_expect_eq(listed("grid", "g1"), 2, "both open tasks are indexed again");
     cr_expect_eq(listed("assignee", "helper.g1.1"), 1);
     cr_expect_eq(listed("assignee", "helper.g1.2"), 1);

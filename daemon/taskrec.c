@@ -1,0 +1,272 @@
+/*
+ * taskrec: see taskrec.h. Packing uses mpw (inline writes); decoding unpacks with msgpack-c
+ * and reads the array by position, so no field name is compared.
+ */
+#include "taskrec.h"
+
+#include <string.h>
+
+#include "gb_code.h"
+#include "wire.h"
+
+/* The summary's positions. */
+enum {
+    S_SEQ,
+    S_EVENT,
+    S_TYPE,
+    S_ROUTE,
+    S_ROLE,
+    S_GRID,
+    S_CATEGORY,
+    S_ASSIGNEE,
+    S_STATUS,
+    S_CREATED_AT,
+    S_ACCEPT_BY,
+    S_COMPLETE_BY,
+    S_ACCEPTED_AT,
+    S_DONE_AT,
+    S_CLOSED_AT,
+    S_OVERDUE_ACCEPT,
+    S_OVERDUE_COMPLETE,
+    S_FEE,
+    S_FEE_WAIVED,
+    S_RETURNED_BY,
+    S_COUNT_
+};
+
+static void write_summary(mpw_t *w, const task_t *t)
+{
+    mpw_array(w, S_COUNT_);
+    mpw_uint(w, t->seq);
+    mpw_cstr(w, t->event_id), mpw_cstr(w, t->type), mpw_cstr(w, t->route);
+    mpw_cstr(w, t->role), mpw_cstr(w, t->grid), mpw_cstr(w, t->category);
+    mpw_cstr(w, t->assignee);
+    mpw_uint(w, (uint64_t)t->status);
+    mpw_int(w, t->created_at), mpw_int(w, t->accept_by), mpw_int(w, t->complete_by);
+    mpw_int(w, t->accepted_at), mpw_int(w, t->done_at), mpw_int(w, t->closed_at);
+    mpw_bool(w, t->overdue_accept), mpw_bool(w, t->overdue_complete);
+    mpw_int(w, t->fee_fen), mpw_int(w, t->fee_waived_fen);
+    mpw_array(w, t->nreturned);
+    for (uint32_t i = 0; i < t->nreturned; i++)
+        mpw_cstr(w, t->returned_by[i]);
+}
+
+/* A stored record of n elements into out (cleared), its form number the first of them. */
+static void begin(mpw_t *w, msgpack_sbuffer *out, uint32_t n)
+{
+    msgpack_sbuffer_clear(out);
+    mpw_init(w, out);
+    mpw_array(w, n);
+    mpw_uint(w, TASKREC_FORM);
+}
+
+int taskrec_pack(msgpack_sbuffer *out, const task_t *t, size_t *summary_off, size_t *summary_len)
+{
+    mpw_t w;
+    begin(&w, out, 3);
+    *summary_off = out->size;
+    write_summary(&w, t);
+    *summary_len = out->size - *summary_off;
+    mpw_array(&w, t->nhistory);
+    for (uint32_t i = 0; i < t->nhistory; i++) {
+        const task_step_t *s = &t->history[i];
+        mpw_array(&w, 4);
+        mpw_int(&w, s->at);
+        mpw_cstr(&w, s->by), mpw_cstr(&w, s->step), mpw_cstr(&w, s->note);
+    }
+    return mpw_ok(&w) ? 0 : -1;
+}
+
+int taskrec_pack_feed(msgpack_sbuffer *out, int64_t at, const char *change, const char *by,
+                      const void *summary, size_t summary_len)
+{
+    mpw_t w;
+    begin(&w, out, 5);
+    mpw_int(&w, at);
+    mpw_cstr(&w, change), mpw_cstr(&w, by);
+    mpw_raw(&w, summary, summary_len);
+    return mpw_ok(&w) ? 0 : -1;
+}
+
+/* ---- decoding ---- */
+
+static const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
+
+static const msgpack_object *item(const msgpack_object *a, uint32_t i)
+{
+    return a->type == MSGPACK_OBJECT_ARRAY && i < a->via.array.size ? &a->via.array.ptr[i] : &nil;
+}
+
+static int64_t int_of(const msgpack_object *v)
+{
+    return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (int64_t)v->via.u64
+           : v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64
+                                                        : 0;
+}
+
+/* The daemon's own texts, valid UTF-8 when written: only a cut can split a character. */
+static void copy_text(const char *p, size_t n, char *dst, size_t cap)
+{
+    bool cut = n > cap - 1;
+    n = cut ? cap - 1 : n;
+    if (n)
+        memcpy(dst, p, n);
+    dst[n] = 0;
+    if (cut)
+        gb_text_sanitize(dst);
+}
+
+static void text_of(const msgpack_object *v, char *dst, size_t cap)
+{
+    if (v->type == MSGPACK_OBJECT_STR)
+        copy_text(v->via.str.ptr, v->via.str.size, dst, cap);
+    else
+        dst[0] = 0;
+}
+
+static bool is_form(const msgpack_object *o, uint32_t size)
+{
+    return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == size &&
+           int_of(item(o, 0)) == TASKREC_FORM;
+}
+
+static int read_summary(const msgpack_object *s, task_t *t)
+{
+    task_reset(t);
+    if (s->type != MSGPACK_OBJECT_ARRAY || s->via.array.size < S_COUNT_)
+        return -1;
+    t->seq = (uint64_t)int_of(item(s, S_SEQ));
+    text_of(item(s, S_EVENT), t->event_id, sizeof t->event_id);
+    text_of(item(s, S_TYPE), t->type, sizeof t->type);
+    text_of(item(s, S_ROUTE), t->route, sizeof t->route);
+    text_of(item(s, S_ROLE), t->role, sizeof t->role);
+    text_of(item(s, S_GRID), t->grid, sizeof t->grid);
+    text_of(item(s, S_CATEGORY), t->category, sizeof t->category);
+    text_of(item(s, S_ASSIGNEE), t->assignee, sizeof t->assignee);
+    int64_t status = int_of(item(s, S_STATUS));
+    t->created_at = int_of(item(s, S_CREATED_AT));
+    t->accept_by = int_of(item(s, S_ACCEPT_BY));
+    t->complete_by = int_of(item(s, S_COMPLETE_BY));
+    t->accepted_at = int_of(item(s, S_ACCEPTED_AT));
+    t->done_at = int_of(item(s, S_DONE_AT));
+    t->closed_at = int_of(item(s, S_CLOSED_AT));
+    t->overdue_accept = item(s, S_OVERDUE_ACCEPT)->type == MSGPACK_OBJECT_BOOLEAN &&
+                        item(s, S_OVERDUE_ACCEPT)->via.boolean;
+    t->overdue_complete = item(s, S_OVERDUE_COMPLETE)->type == MSGPACK_OBJECT_BOOLEAN &&
+                          item(s, S_OVERDUE_COMPLETE)->via.boolean;
+    t->fee_fen = int_of(item(s, S_FEE));
+    t->fee_waived_fen = int_of(item(s, S_FEE_WAIVED));
+    const msgpack_object *r = item(s, S_RETURNED_BY);
+    for (uint32_t i = 0; r->type == MSGPACK_OBJECT_ARRAY && i < r->via.array.size &&
+                         t->nreturned < TASK_RETURNED_MAX;
+         i++)
+        text_of(item(r, i), t->returned_by[t->nreturned++], TASK_MEMBER_MAX);
+    if (status < 0 || status >= TASK_STATUS_COUNT_ || !t->seq)
+        return -1;
+    t->status = (task_status_t)status;
+    return 0;
+}
+
+static void read_history(const msgpack_object *h, task_t *t)
+{
+    for (uint32_t i = 0;
+         h->type == MSGPACK_OBJECT_ARRAY && i < h->via.array.size && t->nhistory < TASK_HISTORY_MAX;
+         i++) {
+        const msgpack_object *s = item(h, i);
+        task_step_t *d = &t->history[t->nhistory++];
+        d->at = int_of(item(s, 0));
+        text_of(item(s, 1), d->by, sizeof d->by);
+        text_of(item(s, 2), d->step, sizeof d->step);
+        text_of(item(s, 3), d->note, sizeof d->note);
+    }
+}
+
+static const msgpack_object *unpack(msgpack_zone *zone, const void *data, size_t len,
+                                    msgpack_object *obj)
+{
+    size_t off = 0;
+    msgpack_zone_clear(zone);
+    return msgpack_unpack(data, len, &off, zone, obj) == MSGPACK_UNPACK_SUCCESS ? obj : NULL;
+}
+
+int taskrec_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t)
+{
+    msgpack_object obj;
+    if (!unpack(zone, data, len, &obj))
+        return -1;
+    if (obj.type == MSGPACK_OBJECT_MAP) /* written before schema 4: the wire form */
+        return task_unpack(&obj, t);
+    if (!is_form(&obj, 3) || read_summary(item(&obj, 1), t) < 0)
+        return -1;
+    read_history(item(&obj, 2), t);
+    return 0;
+}
+
+static void change_of_map(const msgpack_object *m, taskrec_change_t *c)
+{
+    gb_str_t change = {"", 0}, by = {"", 0};
+    const msgpack_object *at = event_map_get(m, "at");
+    c->at = at ? int_of(at) : 0;
+    wire_get_str(m, "change", &change);
+    wire_get_str(m, "by", &by);
+    copy_text(change.ptr, change.len, c->change, sizeof c->change);
+    copy_text(by.ptr, by.len, c->by, sizeof c->by);
+}
+
+int taskrec_decode_feed(msgpack_zone *zone, const void *data, size_t len, taskrec_change_t *c,
+                        task_t *t)
+{
+    msgpack_object obj;
+    if (!unpack(zone, data, len, &obj))
+        return -1;
+    if (obj.type == MSGPACK_OBJECT_MAP) { /* written before schema 4: the wire form */
+        const msgpack_object *task = event_map_get(&obj, "task");
+        change_of_map(&obj, c);
+        return task ? task_unpack(task, t) : -1;
+    }
+    if (!is_form(&obj, 5))
+        return -1;
+    c->at = int_of(item(&obj, 1));
+    text_of(item(&obj, 2), c->change, sizeof c->change);
+    text_of(item(&obj, 3), c->by, sizeof c->by);
+    return read_summary(item(&obj, 4), t);
+}
+
+bool taskrec_feed_is_wire(const void *data, size_t len)
+{
+    unsigned char tag = len ? *(const unsigned char *)data : 0;
+    return (tag & 0xf0) == 0x80 || tag == 0xde || tag == 0xdf; /* a map */
+}
+
+/* ---- the wire form ---- */
+
+void taskrec_topic(const task_t *t, char *topic, size_t len)
+{
+    const char *grid = t->grid[0] ? t->grid : "-", *who = t->assignee[0] ? t->assignee : "-";
+    size_t g = strlen(grid), w = strlen(who);
+    if (5 + g + 1 + w + 1 > len) {
+        topic[0] = 0;
+        return;
+    }
+    memcpy(topic, "task/", 5);
+    memcpy(topic + 5, grid, g);
+    topic[5 + g] = '/';
+    memcpy(topic + 6 + g, who, w + 1);
+}
+
+int taskrec_feed_wire(msgpack_sbuffer *out, uint64_t seq, const char *topic, int64_t at,
+                      const char *change, const char *by, const task_t *t)
+{
+    mpw_t w;
+    msgpack_sbuffer_clear(out);
+    mpw_init(&w, out);
+    mpw_map(&w, 6);
+    MPW_KEY(&w, "seq"), mpw_uint(&w, seq);
+    MPW_KEY(&w, "topic"), mpw_cstr(&w, topic);
+    MPW_KEY(&w, "at"), mpw_int(&w, at);
+    MPW_KEY(&w, "change"), mpw_cstr(&w, change);
+    MPW_KEY(&w, "by"), mpw_cstr(&w, by);
+    MPW_KEY(&w, "task"), mpw_map(&w, TASK_SUMMARY_FIELDS);
+    task_write_fields(&w, t);
+    return mpw_ok(&w) ? 0 : -1;
+}
