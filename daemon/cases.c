@@ -17,10 +17,8 @@
 
 struct cases {
     taskdb_t *db;
-    feed_t *feed;
     const community_t *community;
-    task_t *old, *cur;   /* scratch: a task before and after a change */
-    msgpack_sbuffer rec; /* scratch: one feed record */
+    task_t *old, *cur; /* scratch: a task before and after a change */
     cases_stats_t stats;
     cases_overdue_fn on_overdue; /* the alert loop, or NULL */
     void *on_overdue_arg;
@@ -52,15 +50,14 @@ static const step_rule_t rules[] = {
 static const char *const grid_verifiers[] = {"grid_leader", "cadre", NULL};
 static const char *const community_verifiers[] = {"convener", "discipline_secretary", NULL};
 
-cases_t *cases_new(taskdb_t *db, feed_t *feed, const community_t *community)
+cases_t *cases_new(taskdb_t *db, const community_t *community)
 {
     cases_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->db = db, self->feed = feed, self->community = community;
+    self->db = db, self->community = community;
     self->old = malloc(sizeof *self->old);
     self->cur = malloc(sizeof *self->cur);
-    msgpack_sbuffer_init(&self->rec);
     if (!self->old || !self->cur)
         cases_destroy(&self);
     return self;
@@ -73,7 +70,6 @@ void cases_destroy(cases_t **self_p)
         return;
     free(self->old);
     free(self->cur);
-    msgpack_sbuffer_destroy(&self->rec);
     free(self);
     *self_p = NULL;
 }
@@ -136,15 +132,11 @@ static int64_t body_int(const gb_event_t *ev, const char *key)
     return (int64_t)v;
 }
 
-/* Stores the task and queues its feed record. -1 on a store failure. */
+/* Stores the task and its feed record. -1 on a store failure. */
 static int commit_change(cases_t *self, const task_t *old, const task_t *t, const char *change,
                          const char *by, int64_t now)
 {
-    char topic[160];
-    if (taskdb_put(self->db, old, t, change, by, now, &self->rec, topic, sizeof topic) != STORE_OK)
-        return -1;
-    feed_queue(self->feed, topic, self->rec.data, self->rec.size);
-    return 0;
+    return taskdb_put(self->db, old, t, change, by, now) == STORE_OK ? 0 : -1;
 }
 
 static uint32_t load_of(void *arg, const char *member)

@@ -6,8 +6,8 @@
  * (the least-loaded holder of the route's role on the event's grid, then the fallback
  * roles, else parked). Follow-up events move the task along its lifecycle, each step
  * checked (who may take it, from which state) and kept in the task's history. Missed
- * deadlines mark the task overdue. Every change is written in the caller's batch and
- * queued on the task feed, which publishes it after the commit.
+ * deadlines mark the task overdue. Every change is written in the caller's batch with its
+ * feed record, which the task feed publishes once it is committed (taskpub).
  */
 #ifndef GB_CASES_H
 #define GB_CASES_H
@@ -16,7 +16,6 @@
 
 #include "community.h"
 #include "event.h"
-#include "feed.h"
 #include "gb_code.h"
 #include "store.h"
 #include "taskdb.h"
@@ -24,13 +23,13 @@
 typedef struct cases cases_t;
 
 typedef struct {
-    uint64_t opened;   /* tasks created */
-    uint64_t parked;   /* created or re-routed with nobody to take them */
-    uint64_t steps;    /* follow-ups applied */
-    uint64_t overdue;  /* deadlines missed */
+    uint64_t opened;  /* tasks created */
+    uint64_t parked;  /* created or re-routed with nobody to take them */
+    uint64_t steps;   /* follow-ups applied */
+    uint64_t overdue; /* deadlines missed */
 } cases_stats_t;
 
-cases_t *cases_new(taskdb_t *db, feed_t *feed, const community_t *community);
+cases_t *cases_new(taskdb_t *db, const community_t *community);
 void cases_destroy(cases_t **self_p);
 
 /* Called for every task marked overdue, inside the batch (the alert loop's task_deadline

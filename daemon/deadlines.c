@@ -28,14 +28,13 @@ static int pass(void *arg, int64_t now)
     return cases_take_deadlines(self->cases, now);
 }
 
-deadlines_t *deadlines_new(struct event_base *base, store_t *store, taskdb_t *db, cases_t *cases,
-                           feed_t *feed)
+deadlines_t *deadlines_new(struct event_base *base, store_t *store, taskdb_t *db, cases_t *cases)
 {
     deadlines_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->db = db, self->cases = cases;
-    self->timer = passtimer_new(base, store, "deadline", feed, next_due, pass, self);
+    self->timer = passtimer_new(base, store, "deadline", NULL, next_due, pass, self);
     if (!self->timer) {
         free(self);
         return NULL;

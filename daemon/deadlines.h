@@ -4,7 +4,8 @@
  * The pending deadlines live in LMDB (taskdb), ordered by time, so after a restart the
  * timer is simply armed for the earliest one: nothing is rebuilt, nothing is missed. When
  * it fires, every deadline due by the clock's now is taken in one write transaction,
- * committed, and the changes published on the task feed.
+ * committed; the task feed publishes the changes from the store (taskidx), the alerts they
+ * raise are published by the alerts feed after the commit.
  */
 #ifndef GB_DEADLINES_H
 #define GB_DEADLINES_H
@@ -18,12 +19,11 @@
 
 typedef struct deadlines deadlines_t;
 
-deadlines_t *deadlines_new(struct event_base *base, store_t *store, taskdb_t *db, cases_t *cases,
-                           feed_t *feed);
+deadlines_t *deadlines_new(struct event_base *base, store_t *store, taskdb_t *db, cases_t *cases);
 void deadlines_destroy(deadlines_t **self_p);
 
-/* A second feed the pass writes to (the alerts feed: a missed deadline raises its alert in
- * the same transaction), flushed and discarded with the task feed. */
+/* The feed the pass queues on (the alerts feed: a missed deadline raises its alert in the
+ * same transaction), flushed after the commit and discarded with an aborted pass. */
 void deadlines_also_feed(deadlines_t *self, feed_t *feed);
 
 /* Re-arms the timer for the earliest pending deadline (after every commit: a batch may

@@ -18,7 +18,6 @@
 struct feed {
     void *pub;
     char stream[16];
-    char hb_topic[24];
     feed_head_fn head;
     void *arg;
     struct event *hb_ev;
@@ -40,7 +39,6 @@ feed_t *feed_new(struct event_base *base, void *pub, const char *stream, feed_he
         return NULL;
     self->pub = pub, self->head = head, self->arg = arg;
     snprintf(self->stream, sizeof self->stream, "%s", stream);
-    snprintf(self->hb_topic, sizeof self->hb_topic, "hb/%s", stream);
     msgpack_sbuffer_init(&self->queue);
     self->hb_ev = event_new(base, -1, EV_PERSIST, on_heartbeat, self);
     if (!self->hb_ev || event_add(self->hb_ev, &tv) < 0)
@@ -90,9 +88,7 @@ void feed_flush(feed_t *self)
         uint32_t tlen, rlen;
         p = get_part(p, &topic, &tlen);
         p = get_part(p, &rec, &rlen);
-        /* PUB never blocks: under its high-water mark it drops, and replay repairs. */
-        zmq_send(self->pub, topic, tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-        zmq_send(self->pub, rec, rlen, ZMQ_DONTWAIT);
+        feed_send(self->pub, topic, tlen, rec, rlen);
     }
     msgpack_sbuffer_clear(&self->queue);
 }
@@ -104,15 +100,29 @@ void feed_discard(feed_t *self)
 
 void feed_heartbeat(feed_t *self)
 {
+    feed_send_heartbeat(self->pub, self->stream, self->head(self->arg));
+}
+
+void feed_send(void *pub, const void *topic, size_t topic_len, const void *rec, size_t len)
+{
+    /* PUB never blocks: under its high-water mark it drops, and replay repairs. */
+    zmq_send(pub, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(pub, rec, len, ZMQ_DONTWAIT);
+}
+
+void feed_send_heartbeat(void *pub, const char *stream, uint64_t head)
+{
+    char topic[32];
     msgpack_sbuffer buf;
     msgpack_packer pk;
     msgpack_sbuffer_init(&buf);
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 3);
-    wire_pack_cstr(&pk, "stream"), wire_pack_cstr(&pk, self->stream);
-    wire_pack_cstr(&pk, "head"), msgpack_pack_uint64(&pk, self->head(self->arg));
+    wire_pack_cstr(&pk, "stream"), wire_pack_cstr(&pk, stream);
+    wire_pack_cstr(&pk, "head"), msgpack_pack_uint64(&pk, head);
     wire_pack_cstr(&pk, "at"), msgpack_pack_int64(&pk, clock_now());
-    zmq_send(self->pub, self->hb_topic, strlen(self->hb_topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(self->pub, buf.data, buf.size, ZMQ_DONTWAIT);
+    int n = snprintf(topic, sizeof topic, "hb/%s", stream);
+    feed_send(pub, topic, (size_t)n < sizeof topic ? (size_t)n : sizeof topic - 1, buf.data,
+              buf.size);
     msgpack_sbuffer_destroy(&buf);
 }

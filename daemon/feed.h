@@ -35,4 +35,9 @@ void feed_discard(feed_t *self);
 /* Sends a heartbeat now (also sent every second by itself). */
 void feed_heartbeat(feed_t *self);
 
+/* The sends themselves, for a stream published by another thread (the task feed: taskidx):
+ * one record as [topic][record]; a heartbeat of stream with its head on "hb/<stream>". */
+void feed_send(void *pub, const void *topic, size_t topic_len, const void *rec, size_t len);
+void feed_send_heartbeat(void *pub, const char *stream, uint64_t head);
+
 #endif

@@ -29,9 +29,9 @@ typedef struct {
     zmq_msg_t ident; /* ROUTER routing id; the topic frame on the publish socket */
     zmq_msg_t body;
     uint8_t src;
-    bool delim;      /* a REQ-style empty delimiter preceded the body: echo it */
-    bool busy;       /* past limits.inflight_max for its connection: answered E_BUSY */
-    uint32_t extra;  /* frames past the body, dropped */
+    bool delim;     /* a REQ-style empty delimiter preceded the body: echo it */
+    bool busy;      /* past limits.inflight_max for its connection: answered E_BUSY */
+    uint32_t extra; /* frames past the body, dropped */
     size_t reply_off, reply_len;
 } item_t;
 
@@ -195,7 +195,6 @@ static store_rc_t run_batch(ingest_t *self, bool storage_down)
             metrics_observe_commit(self->o.stats, metrics_clock_ns() - t0);
     }
     if (rc != STORE_OK) {
-        feed_discard(self->o.feed);
         if (self->o.alerts_feed)
             feed_discard(self->o.alerts_feed);
         *self->o.stats = before;
@@ -253,7 +252,6 @@ static void flush(ingest_t *self)
     self->o.stats->requests += self->count;
     commit_batch(self);
     send_replies(self);
-    feed_flush(self->o.feed);
     if (self->o.alerts_feed)
         feed_flush(self->o.alerts_feed);
     release_items(self);
@@ -292,7 +290,8 @@ ingest_t *ingest_new(struct event_base *base, void *router, void *sub, const ing
     self->flush_ev = event_new(base, -1, 0, on_flush, self);
     self->inflight = inflight_new(opts->batch_max, opts->inflight_max);
     if (!self->items || !self->decoder || !self->task_scratch || !self->alert_scratch ||
-        !self->flush_ev || !self->inflight || event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
+        !self->flush_ev || !self->inflight ||
+        event_priority_set(self->flush_ev, INGEST_PRIORITIES - 1) < 0)
         goto fail;
     self->router_w = zwatch_new(base, router, on_router, self);
     self->sub_w = sub ? zwatch_new(base, sub, on_sub, self) : NULL;

@@ -32,10 +32,9 @@ typedef struct {
     const community_t *community;
     taskdb_t *taskdb;
     cases_t *cases;
-    feed_t *feed; /* the task feed: published after each commit, dropped on abort */
-    alertdb_t *alertdb;  /* the alert loop (NULL: none) */
+    alertdb_t *alertdb; /* the alert loop (NULL: none) */
     alerts_t *alerts;
-    feed_t *alerts_feed; /* the alerts feed: as the task feed */
+    feed_t *alerts_feed; /* the alerts feed: published after each commit, dropped on abort */
     void (*committed)(void *arg); /* after each commit and publish (re-arm deadlines) */
     void *committed_arg;
     bool allow_clock;

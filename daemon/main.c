@@ -46,7 +46,6 @@ typedef struct {
     community_t *community;
     store_t *store;
     taskdb_t *taskdb;
-    feed_t *tasks_feed;
     cases_t *cases;
     deadlines_t *deadlines;
     alertdb_t *alertdb;
@@ -197,7 +196,9 @@ static int write_endpoints(daemon_t *d)
     struct {
         const char *name;
         void *sock;
-    } socks[] = {{"ingest", d->ingest_s}, {"publish", d->publish_s}, {"tasks", d->tasks_s},
+    } socks[] = {{"ingest", d->ingest_s},
+                 {"publish", d->publish_s},
+                 {"tasks", d->tasks_s},
                  {"alerts", d->alerts_s}};
     snprintf(path, sizeof path, "%s/gridbusd.endpoints", d->cfg->state_dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -223,7 +224,8 @@ static int open_sockets(daemon_t *d)
         security_open(&d->security, d->zctx, d->cfg, community_directory(d->community)) < 0)
         return -1;
     d->ingest_s = bind_socket(d, ZMQ_ROUTER, "ingest", d->cfg->endpoints.ingest);
-    d->publish_s = d->ingest_s ? bind_socket(d, ZMQ_SUB, "publish", d->cfg->endpoints.publish) : NULL;
+    d->publish_s =
+        d->ingest_s ? bind_socket(d, ZMQ_SUB, "publish", d->cfg->endpoints.publish) : NULL;
     d->tasks_s = d->publish_s ? bind_socket(d, ZMQ_PUB, "tasks", d->cfg->endpoints.tasks) : NULL;
     d->alerts_s = d->tasks_s ? bind_socket(d, ZMQ_PUB, "alerts", d->cfg->endpoints.alerts) : NULL;
     return d->alerts_s ? 0 : -1;
@@ -298,11 +300,6 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     notify_ready(d->notify);
 }
 
-static uint64_t tasks_head(void *arg)
-{
-    return taskdb_feed_head(arg);
-}
-
 static uint64_t alerts_head(void *arg)
 {
     return alertdb_feed_head(arg);
@@ -332,7 +329,8 @@ static int start_alerts(daemon_t *d)
     return 0;
 }
 
-/* The task feed, the case loop and its deadline timer. */
+/* The task store, the case loop and its deadline timer (the task feed is published by the
+ * indexer thread once start hands it the socket). */
 static int start_cases(daemon_t *d)
 {
     char err[256];
@@ -343,10 +341,8 @@ static int start_cases(daemon_t *d)
     d->taskdb = taskdb_new(d->store, index_dir, &so, err, sizeof err);
     if (!d->taskdb)
         return log_error("msg=\"cannot open task store\" error=\"%s\"", err), -1;
-    d->tasks_feed = feed_new(d->base, d->tasks_s, "tasks", tasks_head, d->taskdb);
-    d->cases = d->tasks_feed ? cases_new(d->taskdb, d->tasks_feed, d->community) : NULL;
-    d->deadlines = d->cases ? deadlines_new(d->base, d->store, d->taskdb, d->cases, d->tasks_feed)
-                            : NULL;
+    d->cases = cases_new(d->taskdb, d->community);
+    d->deadlines = d->cases ? deadlines_new(d->base, d->store, d->taskdb, d->cases) : NULL;
     return d->deadlines ? start_alerts(d) : -1;
 }
 
@@ -360,7 +356,6 @@ static int start_loop(daemon_t *d)
         .community = d->community,
         .taskdb = d->taskdb,
         .cases = d->cases,
-        .feed = d->tasks_feed,
         .alertdb = d->alertdb,
         .alerts = d->alerts,
         .alerts_feed = d->alerts_feed,
@@ -379,8 +374,9 @@ static int start_loop(daemon_t *d)
     d->sig_term = evsignal_new(d->base, SIGTERM, on_stop, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_stop, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
-    if (!d->ingest || !d->sig_term || !d->sig_int || !d->sig_hup || evsignal_add(d->sig_term, NULL) ||
-        evsignal_add(d->sig_int, NULL) || evsignal_add(d->sig_hup, NULL))
+    if (!d->ingest || !d->sig_term || !d->sig_int || !d->sig_hup ||
+        evsignal_add(d->sig_term, NULL) || evsignal_add(d->sig_int, NULL) ||
+        evsignal_add(d->sig_hup, NULL))
         return -1;
     return 0;
 }
@@ -430,6 +426,7 @@ static int start(daemon_t *d)
     d->sweep = reader_sweep_new(d->base, d->store, d->cfg->store.reader_check_ms);
     if (!d->sweep)
         return -1;
+    taskdb_publish(d->taskdb, d->tasks_s); /* after http, which monitors the socket */
     if (write_endpoints(d) < 0)
         return log_error("msg=\"cannot write endpoints file\" dir=%s", d->cfg->state_dir), -1;
     log_info("msg=\"ready\" version=%s state_dir=%s events=%llu members=%zu", GB_VERSION,
@@ -447,6 +444,8 @@ static void stop(daemon_t *d)
 {
     notify_destroy(&d->notify);
     ingest_destroy(&d->ingest);
+    if (d->taskdb) /* the tasks socket back from the indexer thread, before http unmonitors it */
+        taskdb_publish(d->taskdb, NULL);
     http_destroy(&d->http); /* before the feed sockets: it monitors them */
     deadlines_destroy(&d->deadlines);
     alerttimer_destroy(&d->alerttimer);
@@ -455,7 +454,6 @@ static void stop(daemon_t *d)
     alertdb_destroy(&d->alertdb);
     reader_sweep_destroy(&d->sweep);
     cases_destroy(&d->cases);
-    feed_destroy(&d->tasks_feed);
     taskdb_destroy(&d->taskdb);
     if (d->sig_term)
         event_free(d->sig_term);
@@ -491,9 +489,10 @@ static int check_config(daemon_t *d)
         return 1;
     }
     config_print(d->cfg, stdout);
-    printf("# configuration ok: %s; directory %s: community %s, %zu grids, %zu members, %zu routes\n",
-           d->cfg->source, d->cfg->directory, directory_community_id(dir), directory_grid_count(dir),
-           directory_member_count(dir), routes_count(community_routes(d->community)));
+    printf(
+        "# configuration ok: %s; directory %s: community %s, %zu grids, %zu members, %zu routes\n",
+        d->cfg->source, d->cfg->directory, directory_community_id(dir), directory_grid_count(dir),
+        directory_member_count(dir), routes_count(community_routes(d->community)));
     return 0;
 }
 

@@ -15,7 +15,8 @@
 struct passtimer {
     store_t *store;
     const char *name;
-    feed_t *feed, *also; /* also: a second feed, or NULL */
+    feed_t *feeds[2]; /* the feeds the pass writes to (the task feed publishes itself) */
+    size_t nfeeds;
     passtimer_due_fn due;
     passtimer_pass_fn pass;
     void *arg;
@@ -44,14 +45,14 @@ void passtimer_arm(passtimer_t *self)
 
 void passtimer_also_feed(passtimer_t *self, feed_t *feed)
 {
-    self->also = feed;
+    if (feed && self->nfeeds < sizeof self->feeds / sizeof self->feeds[0])
+        self->feeds[self->nfeeds++] = feed;
 }
 
 static void discard(passtimer_t *self)
 {
-    feed_discard(self->feed);
-    if (self->also)
-        feed_discard(self->also);
+    for (size_t i = 0; i < self->nfeeds; i++)
+        feed_discard(self->feeds[i]);
 }
 
 /* One pass: take what is due, commit. Grows the map when it is full and runs the pass
@@ -85,9 +86,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         arm_in(self, RETRY_MS);
         return;
     }
-    feed_flush(self->feed);
-    if (self->also)
-        feed_flush(self->also);
+    for (size_t i = 0; i < self->nfeeds; i++)
+        feed_flush(self->feeds[i]);
     passtimer_arm(self);
 }
 
@@ -97,7 +97,8 @@ passtimer_t *passtimer_new(struct event_base *base, store_t *store, const char *
     passtimer_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->store = store, self->name = name, self->feed = feed;
+    self->store = store, self->name = name;
+    passtimer_also_feed(self, feed);
     self->due = due, self->pass = pass, self->arg = arg;
     self->timer = evtimer_new(base, on_timer, self);
     if (!self->timer) {

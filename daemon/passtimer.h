@@ -27,12 +27,12 @@ typedef int (*passtimer_due_fn)(void *arg, int64_t now, int64_t *due);
 typedef int (*passtimer_pass_fn)(void *arg, int64_t now);
 
 /* name says which pass failed in the log ("deadline", "alert"); feed is the feed the pass
- * queues its records on. Armed at once. */
+ * queues its records on (NULL: none yet, see passtimer_also_feed). Armed at once. */
 passtimer_t *passtimer_new(struct event_base *base, store_t *store, const char *name, feed_t *feed,
                            passtimer_due_fn due, passtimer_pass_fn pass, void *arg);
 void passtimer_destroy(passtimer_t **self_p);
 
-/* One more feed the pass writes to, flushed and discarded after the first. */
+/* One more feed the pass writes to (two at most), flushed and discarded after the first. */
 void passtimer_also_feed(passtimer_t *self, feed_t *feed);
 
 /* Re-arms for the earliest pending instant, or disarms when nothing is pending. */

@@ -19,6 +19,7 @@
 #include "feedlog.h"
 #include "log.h"
 #include "taskidx.h"
+#include "taskpub.h"
 #include "taskrec.h"
 #include "tload.h"
 #include "wire.h"
@@ -28,6 +29,7 @@ struct taskdb {
     MDB_dbi tasks, feed, tload_dbi;
     tload_t *loads;
     taskidx_t *idx;
+    taskpub_t *live;    /* the task feed's live side */
     uint64_t feed_head; /* the feed's last seq, when feed_head_known */
     bool feed_head_known;
     int64_t pending_due;  /* the earliest deadline put that the indexes may not hold yet, */
@@ -53,8 +55,10 @@ static void on_end(void *arg, bool committed)
 {
     taskdb_t *self = arg;
     self->feed_head_known = self->feed_head_known && committed;
-    if (self->feed_head_known)
+    if (self->feed_head_known) {
         taskidx_follow(self->idx, self->feed_head);
+        taskpub_follow(self->live, self->feed_head);
+    }
     self->nbatch_due = 0;
 }
 
@@ -116,6 +120,7 @@ taskdb_t *taskdb_new(store_t *store, const char *index_dir, const store_opts_t *
         return NULL;
     }
     if (!(self->loads = tload_new(store, self->tload_dbi)) ||
+        !(self->live = taskpub_new(store, self->feed, feedlog_head(store, self->feed))) ||
         store_on_txn(store, NULL, on_end, self) < 0) {
         snprintf(err, errlen, "out of memory");
         taskdb_destroy(&self);
@@ -129,6 +134,7 @@ void taskdb_destroy(taskdb_t **self_p)
     if (!self)
         return;
     store_off_txn(self->store, self);
+    taskpub_destroy(&self->live);
     taskidx_destroy(&self->idx);
     tload_destroy(&self->loads);
     msgpack_zone_destroy(&self->zone);
@@ -187,8 +193,7 @@ static store_rc_t put_record(taskdb_t *self, const task_t *t, bool is_new)
     return rc ? store_fail(self->store, rc, "task") : STORE_OK;
 }
 
-static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
-                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len);
+static store_rc_t feed_append(taskdb_t *self, const char *change, const char *by, int64_t at);
 
 /* A deadline just put, before the indexer has it: the timer is armed for it (pending_due)
  * and a pass in this same batch takes it (batch_due). */
@@ -211,8 +216,7 @@ static store_rc_t note_deadline(taskdb_t *self, uint64_t seq, int64_t due, deadl
 }
 
 store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const char *change,
-                      const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
-                      size_t topic_len)
+                      const char *by, int64_t at)
 {
     store_rc_t r;
     int64_t due;
@@ -220,7 +224,7 @@ store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const 
     if ((r = put_record(self, t, old == NULL)) != STORE_OK ||
         (r = sync_load(self, old, t)) != STORE_OK)
         return r;
-    if ((r = feed_append(self, t, change, by, at, out, topic, topic_len)) != STORE_OK)
+    if ((r = feed_append(self, change, by, at)) != STORE_OK)
         return r;
     return task_next_deadline(t, &due, &kind) == 0 ? note_deadline(self, t->seq, due, kind)
                                                    : STORE_OK;
@@ -238,9 +242,8 @@ uint64_t taskdb_feed_head(taskdb_t *self)
     return feedlog_head(self->store, self->feed);
 }
 
-/* The stored record, then its wire form into out for the live publish. */
-static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *change, const char *by,
-                              int64_t at, msgpack_sbuffer *out, char *topic, size_t topic_len)
+/* The feed record of the task record just packed into self->buf. */
+static store_rc_t feed_append(taskdb_t *self, const char *change, const char *by, int64_t at)
 {
     uint64_t seq = taskdb_feed_head(self) + 1; /* the batch's own view */
     if (taskrec_pack_feed(&self->feed_rec, at, change, by, self->buf.data + self->summary_off,
@@ -251,10 +254,12 @@ static store_rc_t feed_append(taskdb_t *self, const task_t *t, const char *chang
     if (rc != STORE_OK)
         return rc;
     self->feed_head = seq, self->feed_head_known = true;
-    taskrec_topic(t, topic, topic_len);
-    if (taskrec_feed_wire(out, seq, topic, at, change, by, t) < 0)
-        return store_fail(self->store, ENOMEM, "task feed");
     return STORE_OK;
+}
+
+void taskdb_publish(taskdb_t *self, void *pub)
+{
+    taskpub_attach(self->live, pub);
 }
 
 /* A stored feed record as a replay sends it: records of the wire form as they are, the

@@ -5,8 +5,8 @@
  * deadline queue), kept by an indexer thread in an environment of their own.
  *
  * A feed record carries the task's state after the change, so the indexes follow the feed:
- * no caller maintains an index by hand. Reads of an index wait until it holds the last
- * committed batch.
+ * no caller maintains an index by hand; a thread of its own publishes the feed live (taskpub).
+ * Reads of an index wait until it holds the last committed batch.
  */
 #ifndef GB_TASKDB_H
 #define GB_TASKDB_H
@@ -30,12 +30,16 @@ void taskdb_destroy(taskdb_t **self_p);
 int taskdb_get(taskdb_t *self, uint64_t seq, task_t *t);
 
 /* Writes t (old: its previous state, NULL for a new task) and the assignee's load, and
- * appends the feed record of its change (from which the indexes follow); the record is packed into
- * out and its topic
- * ("task/<grid>/<assignee>") into topic, for publishing after the commit. In the batch. */
+ * appends the feed record of its change, from which the indexes follow and which the task
+ * feed publishes once committed (taskdb_publish). In the batch. */
 store_rc_t taskdb_put(taskdb_t *self, const task_t *old, const task_t *t, const char *change,
-                      const char *by, int64_t at, msgpack_sbuffer *out, char *topic,
-                      size_t topic_len);
+                      const char *by, int64_t at);
+
+/* Hands the tasks PUB socket to the task feed's thread (taskpub.h), which publishes every
+ * feed record committed since the store was opened, and a heartbeat with the committed head
+ * every second; the loop must not touch the socket until taskdb_publish(self, NULL)
+ * returns, which waits (a bounded while) until the records committed so far are sent. */
+void taskdb_publish(taskdb_t *self, void *pub);
 
 /* Open tasks assigned to member (parked tasks count for ""). */
 uint32_t taskdb_load(taskdb_t *self, const char *member);

@@ -38,7 +38,6 @@
 #include "cases.h"
 #include "clock.h"
 #include "community.h"
-#include "feed.h"
 #include "fuzz.h"
 #include "op.h"
 #include "stats.h"
@@ -73,12 +72,11 @@ static struct {
     char dir[PATH_MAX - 16];  /* the store's directory, made by mkdtemp */
     char index_dir[PATH_MAX]; /* dir/index: the task indexes' environment */
     community_t *community;
-    struct event_base *base; /* the feed's heartbeat timer lives here, never run */
+    struct event_base *base; /* for the daemon's constructors; never run */
     void *zctx, *pub;        /* the task feed's PUB socket, bound nowhere */
     /* the world, recreated from empty every STORE_RUNS_MAX inputs */
     store_t *store;
     taskdb_t *taskdb;
-    feed_t *feed;
     cases_t *cases;
     alertdb_t *alertdb; /* the alert loop, its feed records stored but never published */
     alerts_t *alerts;
@@ -96,11 +94,6 @@ static struct {
  * at the cap and the store's recreation, not only the happy path. */
 static const store_opts_t store_opts = {1u << 20, 4u << 20, 1000};
 
-static uint64_t tasks_head(void *arg)
-{
-    return taskdb_feed_head(arg);
-}
-
 /* Opens an empty store and the case loop on it, with the clock back at NOW_MS. */
 static void world_open(void)
 {
@@ -110,10 +103,10 @@ static void world_open(void)
     fz.store = store_new(fz.dir, &store_opts, err, sizeof err);
     if (fz.store)
         fz.taskdb = taskdb_new(fz.store, fz.index_dir, &store_opts, err, sizeof err);
-    if (fz.taskdb)
-        fz.feed = feed_new(fz.base, fz.pub, "tasks", tasks_head, fz.taskdb);
-    if (fz.feed)
-        fz.cases = cases_new(fz.taskdb, fz.feed, fz.community);
+    if (fz.taskdb) {
+        taskdb_publish(fz.taskdb, fz.pub); /* its thread sends what commits */
+        fz.cases = cases_new(fz.taskdb, fz.community);
+    }
     if (fz.cases)
         fz.alertdb = alertdb_new(fz.store, err, sizeof err);
     if (fz.alertdb)
@@ -133,7 +126,8 @@ static void world_close(void)
     alerts_destroy(&fz.alerts);
     alertdb_destroy(&fz.alertdb);
     cases_destroy(&fz.cases);
-    feed_destroy(&fz.feed);
+    if (fz.taskdb)
+        taskdb_publish(fz.taskdb, NULL);
     taskdb_destroy(&fz.taskdb);
     store_destroy(&fz.store);
     for (int i = 0; i < 2; i++) {
@@ -460,13 +454,10 @@ static store_rc_t run_batch(const item_t *items, size_t n, bool storage_down)
     for (size_t i = 0; i < n; i++)
         if (run_item(&ctx, &items[i]) < 0) {
             store_abort(fz.store);
-            feed_discard(fz.feed);
             return ctx.store_rc;
         }
     store_rc_t rc = storage_down ? STORE_OK : store_commit(fz.store);
-    if (rc != STORE_OK)
-        feed_discard(fz.feed);
-    else
+    if (rc == STORE_OK)
         check_store_effects(&before, head0, dead0, storage_down);
     return rc;
 }
@@ -475,7 +466,6 @@ static store_rc_t run_batch(const item_t *items, size_t n, bool storage_down)
  * storage down and starts over with an empty store. */
 static void commit_batch(const item_t *items, size_t n)
 {
-    const uint64_t feed_head0 = taskdb_feed_head(fz.taskdb);
     store_rc_t rc;
     while ((rc = run_batch(items, n, false)) == STORE_FULL && store_grow(fz.store) == 0)
         fz.stats.map_grows++;
@@ -486,12 +476,6 @@ static void commit_batch(const item_t *items, size_t n)
         world_open();
         return;
     }
-    /* Workaround: feed_flush on a feed that never queued anything computes NULL + 0
-     * (daemon/feed.c, UB that clang's UBSan reports; regress-feed-flush-never-queued). Flush
-     * only when the batch wrote task feed records, until feed_flush checks for an empty
-     * queue; then call it unconditionally, as ingest.c does. */
-    if (taskdb_feed_head(fz.taskdb) != feed_head0)
-        feed_flush(fz.feed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
