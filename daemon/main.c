@@ -164,7 +164,7 @@ static void *bind_socket(daemon_t *d, int type, const char *name, const char *en
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (type == ZMQ_ROUTER || type == ZMQ_SUB)
+    if (type == ZMQ_ROUTER || type == ZMQ_SUB || type == ZMQ_XPUB) /* XPUB reads subscriptions */
         zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (type == ZMQ_SUB)
         zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
@@ -226,7 +226,8 @@ static int open_sockets(daemon_t *d)
     d->ingest_s = bind_socket(d, ZMQ_ROUTER, "ingest", d->cfg->endpoints.ingest);
     d->publish_s =
         d->ingest_s ? bind_socket(d, ZMQ_SUB, "publish", d->cfg->endpoints.publish) : NULL;
-    d->tasks_s = d->publish_s ? bind_socket(d, ZMQ_PUB, "tasks", d->cfg->endpoints.tasks) : NULL;
+    /* XPUB: the task feed's thread learns whether anybody subscribes (taskpub.c) */
+    d->tasks_s = d->publish_s ? bind_socket(d, ZMQ_XPUB, "tasks", d->cfg->endpoints.tasks) : NULL;
     d->alerts_s = d->tasks_s ? bind_socket(d, ZMQ_PUB, "alerts", d->cfg->endpoints.alerts) : NULL;
     return d->alerts_s ? 0 : -1;
 }

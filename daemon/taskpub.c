@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zmq.h>
 
 #include "feed.h"
 #include "feedlog.h"
@@ -25,6 +26,7 @@ struct taskpub {
     MDB_dbi feed;
     /* the thread's own */
     uint64_t sent;         /* the last seq sent (or the head at start) */
+    long topics;           /* topics subscribed to, as the XPUB socket reports them */
     struct timespec hb_at; /* when the next heartbeat is due */
     void *pub_in_use;
     msgpack_sbuffer wire; /* one record's wire form */
@@ -71,11 +73,32 @@ static int send_one(void *arg, uint64_t seq, const void *rec, size_t len)
     return 0;
 }
 
+/* An XPUB socket hands up each topic's first subscription ("\x01topic") and the unsubscription
+ * of its last subscriber ("\x00topic", also when a subscriber goes away); a PUB socket
+ * reports nothing and is taken to have subscribers. */
+static void read_subscriptions(taskpub_t *self)
+{
+    int type = 0;
+    size_t len = sizeof type;
+    unsigned char msg[1];
+    if (zmq_getsockopt(self->pub_in_use, ZMQ_TYPE, &type, &len) < 0 || type != ZMQ_XPUB) {
+        self->topics = 1;
+        return;
+    }
+    while (zmq_recv(self->pub_in_use, msg, sizeof msg, ZMQ_DONTWAIT) >= 1)
+        self->topics += msg[0] == 1 ? 1 : msg[0] == 0 && self->topics > 0 ? -1 : 0;
+}
+
 /* Sends the committed records up to upto; stops early when the feed cannot be read (the
- * heartbeat's head then lets subscribers repair by replay). */
+ * heartbeat's head then lets subscribers repair by replay). With nobody subscribed there is
+ * nothing to pack or send (PUB would drop it): a subscriber that comes later replays what it
+ * missed, as after any gap, so a daemon nobody listens to spends nothing on the feed. */
 static void send_upto(taskpub_t *self, uint64_t upto)
 {
     uint64_t last;
+    read_subscriptions(self);
+    if (self->topics == 0)
+        self->sent = upto;
     while (self->sent < upto) {
         uint64_t from = self->sent;
         uint32_t n = upto - from > CHUNK ? CHUNK : (uint32_t)(upto - from);

@@ -11,7 +11,9 @@
  *
  * A ZeroMQ socket may be used by one thread at a time: the loop binds the socket and hands
  * it over (taskpub_attach) once nothing else of the loop touches it, and takes it back before
- * closing it. Records committed while no socket is attached are sent when one is.
+ * closing it. Records committed while no socket is attached are sent when one is. The socket
+ * is an XPUB (a SUB connects to it as to a PUB), so the thread knows when nobody subscribes
+ * and then packs nothing.
  */
 #ifndef GB_TASKPUB_H
 #define GB_TASKPUB_H

@@ -27,6 +27,7 @@
 #include "gbtest.h"
 #include "gridbus.h"
 #include "harness.h"
+#include "jsonmp.h"
 
 /* One timeout for every suite and test of this file (see test_cli.c). */
 #define SUITE_TIMEOUT 180
@@ -285,6 +286,68 @@ Test(sub, never_reading_subscriber_does_not_slow_ingest)
     nothing_before(s, 5001);
     gridbus_sub_destroy(&s);
     gbt_close(lazy);
+    zmq_ctx_term(ctx);
+}
+
+/* ---- nobody listening --------------------------------------------------------------- */
+
+/* A raw SUB on the task feed, subscribed to every record and the heartbeat; returned once a
+ * heartbeat has come through, so the daemon has its subscriptions. */
+static void *raw_subscriber(void *ctx)
+{
+    void *sub = gbt_connect(ctx, ZMQ_SUB, gbd_endpoint(d, "tasks"));
+    gbt_msg_t m = {0};
+    cr_assert_not_null(sub, "%s", gbt_why());
+    cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "task/", 5), 0);
+    cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "hb/tasks", 8), 0);
+    for (int hb = 0; hb < 10 && gbt_recv_msg(sub, &m) == 0; hb++) {
+        bool is_hb = m.n == 2 && m.len[0] == 8 && memcmp(m.data[0], "hb/tasks", 8) == 0;
+        gbt_msg_free(&m);
+        if (is_hb)
+            return sub;
+    }
+    cr_assert_fail("no heartbeat on the task feed");
+    return NULL;
+}
+
+/* The next task record on sub (heartbeats skipped): its seq. */
+static uint64_t next_record(void *sub)
+{
+    gbt_msg_t m = {0};
+    for (int tries = 0; tries < 10; tries++) {
+        cr_assert_eq(gbt_recv_msg(sub, &m), 0, "no record on the task feed");
+        bool is_task = m.n == 2 && m.len[0] > 5 && memcmp(m.data[0], "task/", 5) == 0;
+        json_t *rec = is_task ? jsonmp_from_bytes(m.data[1], m.len[1]) : NULL;
+        gbt_msg_free(&m);
+        if (rec) {
+            uint64_t seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
+            json_decref(rec);
+            return seq;
+        }
+    }
+    cr_assert_fail("only heartbeats on the task feed");
+    return 0;
+}
+
+/* The feed's socket tells the daemon who subscribes: with nobody left it packs nothing, and
+ * a subscriber that comes back gets live records again (what it missed comes by replay). */
+Test(sub, live_records_resume_when_a_subscriber_comes_back)
+{
+    void *ctx = zmq_ctx_new();
+    void *first = raw_subscriber(ctx);
+    publish_repairs(1, NULL);
+    cr_expect_eq(next_record(first), 1, "live while subscribed");
+    gbt_close(first);
+
+    publish_repairs(1, NULL); /* nobody subscribes to feed record 2 */
+
+    void *again = raw_subscriber(ctx);
+    publish_repairs(1, NULL);
+    cr_expect_eq(next_record(again), 3, "live again, after the record nobody subscribed to");
+    gbt_close(again);
+    gridbus_sub_t *s = subscriber(NULL, NULL, NULL);
+    take_range(s, 1, 3); /* and 2 is there for a replay */
+    gridbus_sub_destroy(&s);
     zmq_ctx_term(ctx);
 }
 
