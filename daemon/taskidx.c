@@ -15,8 +15,8 @@
  * appended to its run (MDB_APPENDDUP).
  *
  * The indexer reads the feed in read transactions of the main environment (store_read_begin
- * gives another thread a read transaction, never the loop's batch) and writes its own; one
- * mutex and two conditions hand over the head to follow and the head applied.
+ * gives another thread a read transaction, never the loop's batch) and writes its own; the
+ * follower's mutex and conditions hand over the head to follow and the head applied.
  */
 #include "taskidx.h"
 
@@ -32,6 +32,7 @@
 #include "be64.h"
 #include "derived.h"
 #include "feedlog.h"
+#include "follower.h"
 #include "log.h"
 #include "taskrec.h"
 
@@ -59,12 +60,10 @@ struct taskidx {
     /* the caller's, for scans */
     msgpack_zone zone;
     task_t *scratch;
-    /* shared under lock */
-    pthread_t thread;
-    bool started, stop, failed;
-    uint64_t target, applied;
-    pthread_mutex_t lock;
-    pthread_cond_t work, done;
+    /* shared under f.lock, with f.target */
+    follower_t f;
+    bool failed;
+    uint64_t applied;
 };
 
 /* ---- derived keys ---- */
@@ -294,10 +293,10 @@ static store_rc_t catch_up(taskidx_t *self, uint64_t from, uint64_t upto, uint64
         if (done == from) /* the feed has nothing after from yet */
             break;
         from = done;
-        pthread_mutex_lock(&self->lock);
+        pthread_mutex_lock(&self->f.lock);
         self->applied = done;
-        pthread_cond_broadcast(&self->done);
-        pthread_mutex_unlock(&self->lock);
+        pthread_cond_broadcast(&self->f.done);
+        pthread_mutex_unlock(&self->f.lock);
     }
     *applied = from;
     return STORE_OK;
@@ -323,16 +322,16 @@ static void *indexer(void *arg)
     taskidx_t *self = arg;
     pthread_setname_np(pthread_self(), "gb-indexer"); /* as `top -H` and perf show it */
     lower_priority();
-    pthread_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->f.lock);
     for (;;) {
-        while (!self->stop && self->applied >= self->target)
-            pthread_cond_wait(&self->work, &self->lock);
-        if (self->stop)
+        while (!self->f.stop && self->applied >= self->f.target)
+            pthread_cond_wait(&self->f.work, &self->f.lock);
+        if (self->f.stop)
             break;
-        uint64_t from = self->applied, upto = self->target, applied = from;
-        pthread_mutex_unlock(&self->lock);
+        uint64_t from = self->applied, upto = self->f.target, applied = from;
+        pthread_mutex_unlock(&self->f.lock);
         store_rc_t rc = catch_up(self, from, upto, &applied);
-        pthread_mutex_lock(&self->lock);
+        pthread_mutex_lock(&self->f.lock);
         if (rc != STORE_OK) {
             /* Readers get -1 meanwhile (their callers refuse or retry); the indexer tries
              * again a second later, from its last good commit. */
@@ -340,49 +339,42 @@ static void *indexer(void *arg)
                 log_error("msg=\"task indexer failed, retrying\" error=\"%s\"",
                           store_error(self->store));
             self->failed = true;
-            pthread_cond_broadcast(&self->done);
-            struct timespec at;
-            clock_gettime(CLOCK_REALTIME, &at);
-            at.tv_sec += 1;
-            pthread_cond_timedwait(&self->work, &self->lock, &at);
+            pthread_cond_broadcast(&self->f.done);
+            struct timespec at = follower_in(1000);
+            pthread_cond_timedwait(&self->f.work, &self->f.lock, &at);
             continue;
         }
         if (self->failed)
             log_info("msg=\"task indexer recovered\"");
         self->failed = false;
-        if (applied < upto && self->target == upto) /* asked past the feed: gone */
-            self->target = applied;
-        pthread_cond_broadcast(&self->done);
+        if (applied < upto && self->f.target == upto) /* asked past the feed: gone */
+            self->f.target = applied;
+        pthread_cond_broadcast(&self->f.done);
     }
-    pthread_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->f.lock);
     return NULL;
 }
 
 void taskidx_follow(taskidx_t *self, uint64_t head)
 {
-    pthread_mutex_lock(&self->lock);
-    if (head > self->target) {
-        self->target = head;
-        pthread_cond_signal(&self->work);
-    }
-    pthread_mutex_unlock(&self->lock);
+    follower_follow(&self->f, head);
 }
 
 uint64_t taskidx_applied(taskidx_t *self)
 {
-    pthread_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->f.lock);
     uint64_t applied = self->applied;
-    pthread_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->f.lock);
     return applied;
 }
 
 int taskidx_wait(taskidx_t *self)
 {
-    pthread_mutex_lock(&self->lock);
-    while (!self->failed && self->applied < self->target)
-        pthread_cond_wait(&self->done, &self->lock);
+    pthread_mutex_lock(&self->f.lock);
+    while (!self->failed && self->applied < self->f.target)
+        pthread_cond_wait(&self->f.done, &self->f.lock);
     int rc = self->failed ? -1 : 0;
-    pthread_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->f.lock);
     return rc;
 }
 
@@ -527,6 +519,8 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
                        MDB_dbi feed, char *err, size_t errlen)
 {
     taskidx_t *self = calloc(1, sizeof *self);
+    if (self)
+        follower_init(&self->f, 0);
     if (!self || !(self->cur = malloc(sizeof *self->cur)) ||
         !(self->was = malloc(sizeof *self->was)) ||
         !(self->scratch = malloc(sizeof *self->scratch)) ||
@@ -536,9 +530,6 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
         return NULL;
     }
     self->main = main, self->tasks = tasks, self->feed = feed;
-    pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->work, NULL);
-    pthread_cond_init(&self->done, NULL);
     uint64_t head = feedlog_head(main, feed), applied = 0;
     snprintf(self->dir, sizeof self->dir, "%s", dir);
     /* Derived data (derived.h): written in place in the map, never synced but at a stop. */
@@ -560,13 +551,12 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
         applied = head;
     }
     self->foot_max = last_foot(self);
-    self->applied = self->target = applied;
-    if (pthread_create(&self->thread, NULL, indexer, self) != 0) {
+    self->applied = self->f.target = applied;
+    if (follower_start(&self->f, indexer, self) < 0) {
         snprintf(err, errlen, "task indexer: cannot start a thread");
         taskidx_destroy(&self);
         return NULL;
     }
-    self->started = true;
     taskidx_follow(self, head);
     return self;
 }
@@ -576,16 +566,7 @@ void taskidx_destroy(taskidx_t **self_p)
     taskidx_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
-    if (self->started) {
-        pthread_mutex_lock(&self->lock);
-        self->stop = true;
-        pthread_cond_signal(&self->work);
-        pthread_mutex_unlock(&self->lock);
-        pthread_join(self->thread, NULL);
-        pthread_mutex_destroy(&self->lock);
-        pthread_cond_destroy(&self->work);
-        pthread_cond_destroy(&self->done);
-    }
+    follower_destroy(&self->f);
     if (self->store && !self->failed && mdb_env_sync(store_env(self->store), 1) == 0)
         derived_close(self->dir);
     store_destroy(&self->store);

@@ -1,13 +1,12 @@
 /*
  * taskpub: see taskpub.h. The record's wire form is packed by taskrec_feed_wire, the packer
- * a replay uses, so a live record and a replayed one are the same bytes. One mutex and two
- * conditions (on CLOCK_MONOTONIC, for the heartbeat's second) hand over the head to follow,
- * the socket, and what was sent.
+ * a replay uses, so a live record and a replayed one are the same bytes. The follower's
+ * mutex and conditions (on CLOCK_MONOTONIC, for the heartbeat's second) hand over the head to
+ * follow, the socket, and what was sent.
  */
 #include "taskpub.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "feed.h"
 #include "feedlog.h"
+#include "follower.h"
 #include "taskrec.h"
 
 #define HEARTBEAT_MS 1000
@@ -32,25 +32,12 @@ struct taskpub {
     msgpack_sbuffer wire; /* one record's wire form */
     msgpack_zone zone;
     task_t *task;
-    /* shared under lock */
-    pthread_t thread;
-    bool started, stop, busy; /* busy: the thread is using pub */
-    uint64_t target, done_upto;
+    /* shared under f.lock, with f.target */
+    follower_t f;
+    bool busy; /* the thread is using pub */
+    uint64_t done_upto;
     void *pub;
-    pthread_mutex_t lock;
-    pthread_cond_t work, done;
 };
-
-static struct timespec mono_in(long ms)
-{
-    struct timespec at;
-    clock_gettime(CLOCK_MONOTONIC, &at);
-    at.tv_sec += ms / 1000;
-    at.tv_nsec += (ms % 1000) * 1000000L;
-    if (at.tv_nsec >= 1000000000L)
-        at.tv_sec++, at.tv_nsec -= 1000000000L;
-    return at;
-}
 
 static bool reached(const struct timespec *at)
 {
@@ -114,16 +101,16 @@ static void heartbeat(taskpub_t *self, uint64_t head)
     if (!reached(&self->hb_at))
         return;
     feed_send_heartbeat(self->pub_in_use, "tasks", head);
-    self->hb_at = mono_in(HEARTBEAT_MS);
+    self->hb_at = follower_in(HEARTBEAT_MS);
 }
 
 /* Under lock: until there is something to send, a heartbeat due, or a stop. */
 static void wait_for_work(taskpub_t *self)
 {
-    while (!self->stop && (!self->pub || self->done_upto >= self->target)) {
+    while (!self->f.stop && (!self->pub || self->done_upto >= self->f.target)) {
         if (!self->pub)
-            pthread_cond_wait(&self->work, &self->lock);
-        else if (pthread_cond_timedwait(&self->work, &self->lock, &self->hb_at) == ETIMEDOUT)
+            pthread_cond_wait(&self->f.work, &self->f.lock);
+        else if (pthread_cond_timedwait(&self->f.work, &self->f.lock, &self->hb_at) == ETIMEDOUT)
             return;
     }
 }
@@ -132,25 +119,25 @@ static void *publisher(void *arg)
 {
     taskpub_t *self = arg;
     pthread_setname_np(pthread_self(), "gb-taskfeed");
-    pthread_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->f.lock);
     for (;;) {
         wait_for_work(self);
-        if (self->stop)
+        if (self->f.stop)
             break;
-        uint64_t upto = self->target;
+        uint64_t upto = self->f.target;
         self->pub_in_use = self->pub;
         self->busy = true;
-        pthread_mutex_unlock(&self->lock);
+        pthread_mutex_unlock(&self->f.lock);
         send_upto(self, upto);
         heartbeat(self, upto);
-        pthread_mutex_lock(&self->lock);
+        pthread_mutex_lock(&self->f.lock);
         self->busy = false;
         self->done_upto = self->sent;
-        pthread_cond_broadcast(&self->done);
+        pthread_cond_broadcast(&self->f.done);
         if (self->sent < upto) /* the feed could not be read: again at the next heartbeat */
-            pthread_cond_timedwait(&self->work, &self->lock, &self->hb_at);
+            pthread_cond_timedwait(&self->f.work, &self->f.lock, &self->hb_at);
     }
-    pthread_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->f.lock);
     return NULL;
 }
 
@@ -165,21 +152,12 @@ taskpub_t *taskpub_new(store_t *main, MDB_dbi feed, uint64_t head)
         return NULL;
     }
     self->main = main, self->feed = feed;
-    self->sent = self->target = self->done_upto = head;
-    self->hb_at = mono_in(0);
+    self->sent = self->done_upto = head;
+    self->hb_at = follower_in(0);
     msgpack_sbuffer_init(&self->wire);
-    pthread_condattr_t mono;
-    pthread_condattr_init(&mono);
-    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-    pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->work, &mono);
-    pthread_cond_init(&self->done, &mono);
-    pthread_condattr_destroy(&mono);
-    if (pthread_create(&self->thread, NULL, publisher, self) != 0) {
+    follower_init(&self->f, head);
+    if (follower_start(&self->f, publisher, self) < 0)
         taskpub_destroy(&self);
-        return NULL;
-    }
-    self->started = true;
     return self;
 }
 
@@ -188,16 +166,7 @@ void taskpub_destroy(taskpub_t **self_p)
     taskpub_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
-    if (self->started) {
-        pthread_mutex_lock(&self->lock);
-        self->stop = true;
-        pthread_cond_signal(&self->work);
-        pthread_mutex_unlock(&self->lock);
-        pthread_join(self->thread, NULL);
-    }
-    pthread_mutex_destroy(&self->lock);
-    pthread_cond_destroy(&self->work);
-    pthread_cond_destroy(&self->done);
+    follower_destroy(&self->f);
     msgpack_sbuffer_destroy(&self->wire);
     msgpack_zone_destroy(&self->zone);
     free(self->task);
@@ -207,26 +176,21 @@ void taskpub_destroy(taskpub_t **self_p)
 
 void taskpub_follow(taskpub_t *self, uint64_t head)
 {
-    pthread_mutex_lock(&self->lock);
-    if (head > self->target) {
-        self->target = head;
-        pthread_cond_signal(&self->work);
-    }
-    pthread_mutex_unlock(&self->lock);
+    follower_follow(&self->f, head);
 }
 
 void taskpub_attach(taskpub_t *self, void *pub)
 {
-    pthread_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->f.lock);
     if (!pub && self->pub) { /* what is committed goes out first, a bounded while */
-        struct timespec until = mono_in(2000);
-        while (self->done_upto < self->target &&
-               pthread_cond_timedwait(&self->done, &self->lock, &until) != ETIMEDOUT)
+        struct timespec until = follower_in(2000);
+        while (self->done_upto < self->f.target &&
+               pthread_cond_timedwait(&self->f.done, &self->f.lock, &until) != ETIMEDOUT)
             ;
     }
     self->pub = pub;
-    pthread_cond_signal(&self->work);
+    pthread_cond_signal(&self->f.work);
     while (!pub && self->busy) /* the socket is the caller's again after this */
-        pthread_cond_wait(&self->done, &self->lock);
-    pthread_mutex_unlock(&self->lock);
+        pthread_cond_wait(&self->f.done, &self->f.lock);
+    pthread_mutex_unlock(&self->f.lock);
 }

@@ -9,7 +9,8 @@
  * Rounds are interleaved (every case once, then again) so a burst of noise from other
  * work on the machine hits one round of each case rather than every round of one.
  *
- * Routing's cost is measured in the same run, over at least PAIR_ROUNDS_MIN (5) rounds:
+ * Routing's cost is measured in the same run, over at least PAIR_ROUNDS_MIN (5) rounds when
+ * the whole bench runs (with -o, -r says how many):
  * "flat-out 4 pub, routing off" is the 4-publisher flat-out case against a daemon whose
  * directory is the shipped one with its routes replaced by one that opens no task (the same
  * events are stored, checked and alerted on; no task, index, deadline or feed record is
@@ -238,7 +239,8 @@ static int run_all(const settings_t *s)
     bool exact = false; /* -o names one case exactly: that one only */
     for (int i = 0; s->only && i < n; i++)
         exact |= strcmp(cases[i].key, s->only) == 0;
-    int rounds = s->rounds > PAIR_ROUNDS_MIN ? s->rounds : PAIR_ROUNDS_MIN;
+    /* the whole bench only: -o picks cases, and -r then says how many rounds they get */
+    int rounds = !s->only && s->rounds < PAIR_ROUNDS_MIN ? PAIR_ROUNDS_MIN : s->rounds;
     for (int round = 1; round <= rounds; round++)
         for (int i = 0; i < n; i++)
             if ((round <= s->rounds || cases[i].pair) &&
