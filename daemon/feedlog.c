@@ -47,6 +47,7 @@ typedef struct {
     feedlog_record_fn fn;
     void *arg;
     wire_decoder_t *dec;
+    bool failed;      /* a view could not make a record's wire form */
     uint64_t last;    /* the last seq handled */
     uint32_t scanned; /* records looked at */
 } feed_read_t;
@@ -73,9 +74,14 @@ static int feed_one(void *arg, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
     size_t wire_len = v->mv_size;
     if (r->scanned++ == FEED_SCAN_BUDGET)
         return 1;
-    if (r->view ? r->view->fn(r->view->arg, seq, v->mv_data, v->mv_size, r->filter, r->filter_len,
-                              &wire, &wire_len)
-                : topic_matches(r, v)) {
+    int match = r->view ? r->view->fn(r->view->arg, seq, v->mv_data, v->mv_size, r->filter,
+                                      r->filter_len, &wire, &wire_len)
+                        : topic_matches(r, v);
+    if (match < 0) {
+        r->failed = true;
+        return 1;
+    }
+    if (match) {
         if (r->fn(r->arg, seq, wire, wire_len))
             return 1; /* the reply is full: this record is not handled */
         r->n++;
@@ -89,13 +95,13 @@ long feedlog_read_view(store_t *store, MDB_dbi dbi, const feedlog_view_t *view, 
                        void *arg, uint64_t *last_seen)
 {
     unsigned char key[8];
-    feed_read_t r = {view, filter, filter_len, limit, 0, fn, arg, NULL, 0, 0};
+    feed_read_t r = {view, filter, filter_len, limit, 0, fn, arg, NULL, false, 0, 0};
     be64_put(key, from);
     r.dec = view ? NULL : wire_decoder_new();
     long n = (r.dec || view) && limit ? store_walk(store, dbi, key, 8, 0, feed_one, &r) : 0;
     wire_decoder_destroy(&r.dec);
     *last_seen = r.last;
-    return n < 0 ? -1 : (long)r.n;
+    return n < 0 || r.failed ? -1 : (long)r.n;
 }
 
 long feedlog_read(store_t *store, MDB_dbi dbi, uint64_t from, uint32_t limit, const char *filter,

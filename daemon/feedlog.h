@@ -36,7 +36,8 @@ long feedlog_read(store_t *store, MDB_dbi dbi, uint64_t from, uint32_t limit, co
 
 /* A feed stored in a form of its own: view says whether the stored record rec matches the
  * topic filter and, when it does, where its wire form is (*wire, *wire_len: rec itself, or
- * bytes the view keeps until its next call). 1 for a match, 0 to skip the record. */
+ * bytes the view keeps until its next call). 1 for a match, 0 to skip the record, -1 when
+ * it cannot be made (the read fails). */
 typedef struct {
     int (*fn)(void *arg, uint64_t seq, const void *rec, size_t len, const char *filter,
               size_t filter_len, const void **wire, size_t *wire_len);

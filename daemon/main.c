@@ -427,9 +427,11 @@ static int start(daemon_t *d)
     d->sweep = reader_sweep_new(d->base, d->store, d->cfg->store.reader_check_ms);
     if (!d->sweep)
         return -1;
-    taskdb_publish(d->taskdb, d->tasks_s); /* after http, which monitors the socket */
     if (write_endpoints(d) < 0)
         return log_error("msg=\"cannot write endpoints file\" dir=%s", d->cfg->state_dir), -1;
+    /* The last use of the tasks socket on this thread until stop: http has set up its
+     * monitor, write_endpoints has read its address. */
+    taskdb_publish(d->taskdb, d->tasks_s);
     log_info("msg=\"ready\" version=%s state_dir=%s events=%llu members=%zu", GB_VERSION,
              d->cfg->state_dir, (unsigned long long)store_head(d->store),
              directory_member_count(community_directory(d->community)));

@@ -95,7 +95,8 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t len)
 {
     if (len >= cap)
         len = cap - 1;
-    memcpy(dst, src, len);
+    if (len) /* src may be NULL for an empty text */
+        memcpy(dst, src, len);
     dst[len] = 0;
     gb_text_sanitize(dst); /* a cut may split a character */
 }

@@ -270,15 +270,18 @@ static int feed_view(void *arg, uint64_t seq, const void *rec, size_t len, const
     taskdb_t *self = arg;
     taskrec_change_t c;
     char topic[160];
-    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->feed_task) < 0)
+    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->feed_task) < 0) {
+        log_error("msg=\"task feed record unreadable, skipped by replay\" seq=%llu",
+                  (unsigned long long)seq);
         return 0;
+    }
     taskrec_topic(self->feed_task, topic, sizeof topic);
     if (filter_len && (strlen(topic) < filter_len || memcmp(topic, filter, filter_len) != 0))
         return 0;
     if (taskrec_feed_is_wire(rec, len))
         return 1; /* *wire is rec already */
     if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->feed_task) < 0)
-        return 0;
+        return store_fail(self->store, ENOMEM, "task feed replay"), -1;
     *wire = self->wire.data, *wire_len = self->wire.size;
     return 1;
 }

@@ -40,7 +40,9 @@
 #define DUE_VAL 9
 #define FOOT_MAX (3 + 16 + 2 * 81)
 #define MARK_LEN (8 + 4 + 8)
-#define CHUNK 4096      /* feed records per indexer transaction at most */
+#define CHUNK                                                                                      \
+    1024                /* feed records per indexer transaction at most: a map growth on the       \
+                         * loop waits for the chunk's read transaction to end */
 #define INDEXER_NICE 10 /* added to the thread's nice value */
 
 struct taskidx {
@@ -296,7 +298,10 @@ static store_rc_t catch_up(taskidx_t *self, uint64_t from, uint64_t upto, uint64
         pthread_mutex_lock(&self->f.lock);
         self->applied = done;
         pthread_cond_broadcast(&self->f.done);
+        bool stop = self->f.stop; /* a stop does not wait for a backlog: the mark has it */
         pthread_mutex_unlock(&self->f.lock);
+        if (stop)
+            break;
     }
     *applied = from;
     return STORE_OK;

@@ -16,6 +16,7 @@
 #include "feed.h"
 #include "feedlog.h"
 #include "follower.h"
+#include "log.h"
 #include "taskrec.h"
 
 #define HEARTBEAT_MS 1000
@@ -51,12 +52,19 @@ static int send_one(void *arg, uint64_t seq, const void *rec, size_t len)
     taskpub_t *self = arg;
     taskrec_change_t c;
     char topic[160];
-    self->sent = seq; /* a record no subscriber could read is passed over */
-    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->task) < 0)
+    self->sent = seq; /* passed over when it cannot be sent: a replay will say why */
+    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->task) < 0) {
+        log_error("msg=\"task feed record unreadable, not published\" seq=%llu",
+                  (unsigned long long)seq);
         return 0;
+    }
     taskrec_topic(self->task, topic, sizeof topic);
-    if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->task) == 0)
-        feed_send(self->pub_in_use, topic, strlen(topic), self->wire.data, self->wire.size);
+    if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->task) < 0) {
+        log_error("msg=\"task feed record not published\" seq=%llu reason=\"out of memory\"",
+                  (unsigned long long)seq);
+        return 0;
+    }
+    feed_send(self->pub_in_use, topic, strlen(topic), self->wire.data, self->wire.size);
     return 0;
 }
 
@@ -110,7 +118,8 @@ static void wait_for_work(taskpub_t *self)
     while (!self->f.stop && (!self->pub || self->done_upto >= self->f.target)) {
         if (!self->pub)
             pthread_cond_wait(&self->f.work, &self->f.lock);
-        else if (pthread_cond_timedwait(&self->f.work, &self->f.lock, &self->hb_at) == ETIMEDOUT)
+        else if (pthread_cond_timedwait(&self->f.work, &self->f.lock, &self->hb_at) == ETIMEDOUT &&
+                 self->pub) /* the socket may have been taken back meanwhile */
             return;
     }
 }
