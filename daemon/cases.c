@@ -106,11 +106,17 @@ const cases_stats_t *cases_stats(const cases_t *self)
     return &self->stats;
 }
 
+/* The event's texts are valid UTF-8 (checked on the wire); a task field shorter than the
+ * event's may cut one inside a character, which is then replaced, so every text a task record
+ * stores is valid UTF-8 (taskrec reads them back as they are). */
 static void set_text(char *dst, size_t cap, gb_str_t s)
 {
-    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    bool cut = s.len > cap - 1;
+    size_t n = cut ? cap - 1 : s.len;
     memcpy(dst, s.ptr ? s.ptr : "", n);
     dst[n] = 0;
+    if (cut)
+        gb_text_sanitize(dst);
 }
 
 static void copy_name(char *dst, size_t cap, const char *src)

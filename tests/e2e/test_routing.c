@@ -189,6 +189,32 @@ Test(routing, ledger_entries_go_to_the_discipline_commissioner)
     expect_routes(cases, N(cases));
 }
 
+/* A text the task keeps shorter than the event's field is cut on a character: the ledger's
+ * category may be 64 bytes, the task's 31. 21 three-byte characters (63 bytes) leave 10 whole
+ * ones and one byte of the 11th, which becomes '?', in the query and in the feed alike. */
+Test(routing, a_category_cut_to_the_task_field_stays_valid_utf8)
+{
+    char body[128] = "{'category':'", want[64] = "";
+    for (int i = 0; i < 21; i++)
+        strcat(body, "网");
+    strcat(body, "'}");
+    for (int i = 0; i < 10; i++)
+        strcat(want, "网");
+    strcat(want, "?");
+    start(NULL, NULL);
+    uint64_t seq = gbc_open(t, "ledger.entry_submitted", "xu.na", NULL, body);
+    cr_assert(seq, "not acked: %s", gbt_show(t->c));
+    json_t *task = gbc_task(t, seq);
+    cr_assert_not_null(task, "t-%llu: %s", (unsigned long long)seq, gbt_show(t->c));
+    cr_expect_str_eq(gbc_str(task, "category"), want);
+    json_decref(task);
+    json_t *feed = gbc_feed(t, 1, NULL);
+    cr_assert_not_null(feed, "%s", gbt_show(t->c));
+    cr_assert_eq(json_array_size(feed), 1);
+    cr_expect_str_eq(gbc_str(json_object_get(json_array_get(feed, 0), "task"), "category"), want);
+    json_decref(feed);
+}
+
 static const char *assignee_of(uint64_t seq)
 {
     static char who[80];
