@@ -13,8 +13,6 @@
 #include "clock.h"
 #include "wire.h"
 
-#define HEARTBEAT_MS 1000
-
 struct feed {
     void *pub;
     char stream[16];
@@ -34,7 +32,7 @@ feed_t *feed_new(struct event_base *base, void *pub, const char *stream, feed_he
                  void *arg)
 {
     feed_t *self = calloc(1, sizeof *self);
-    struct timeval tv = {HEARTBEAT_MS / 1000, (HEARTBEAT_MS % 1000) * 1000};
+    struct timeval tv = {FEED_HEARTBEAT_MS / 1000, (FEED_HEARTBEAT_MS % 1000) * 1000};
     if (!self)
         return NULL;
     self->pub = pub, self->head = head, self->arg = arg;

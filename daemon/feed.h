@@ -17,6 +17,9 @@
 
 typedef struct feed feed_t;
 
+/* How often a feed's heartbeat goes out (the task feed's thread keeps the same beat). */
+#define FEED_HEARTBEAT_MS 1000
+
 /* The stream's committed head, for the heartbeat. */
 typedef uint64_t (*feed_head_fn)(void *arg);
 

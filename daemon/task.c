@@ -1,7 +1,7 @@
 /*
  * task: the task record and its wire encoding, the map a query returns and a task-feed record
- * carries (see task.h). The store keeps another form (taskrec.h) and reads this one in
- * stores written before schema 4.
+ * carries (see task.h). The store keeps another form; taskrec.c reads both it and this one,
+ * which stores written before schema 4 hold.
  */
 #include "task.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "gb_code.h"
 
 static const char *const status_names[TASK_STATUS_COUNT_] = {
     "dispatched", "accepted", "in_progress", "done", "closed", "parked"};
@@ -171,116 +171,4 @@ int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history)
     if (with_history)
         write_history(&w, t);
     return mpw_ok(&w) ? 0 : -1;
-}
-
-/* ---- unpacking: a table of string and integer fields, so each is named once ---- */
-
-typedef struct {
-    const char *key;
-    size_t off, cap; /* cap 0: int64 field */
-} field_t;
-
-#define S(k, f)                                                                                    \
-    {                                                                                              \
-        k, offsetof(task_t, f), sizeof(((task_t *)0)->f)                                           \
-    }
-#define I(k, f)                                                                                    \
-    {                                                                                              \
-        k, offsetof(task_t, f), 0                                                                  \
-    }
-static const field_t fields[] = {
-    S("event", event_id),
-    S("type", type),
-    S("route", route),
-    S("role", role),
-    S("grid", grid),
-    S("category", category),
-    S("assignee", assignee),
-    I("created_at", created_at),
-    I("accept_by", accept_by),
-    I("complete_by", complete_by),
-    I("accepted_at", accepted_at),
-    I("done_at", done_at),
-    I("closed_at", closed_at),
-    I("fee_fen", fee_fen),
-    I("fee_waived_fen", fee_waived_fen),
-};
-
-static bool key_is(const msgpack_object *k, const char *s)
-{
-    size_t n = strlen(s);
-    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
-}
-
-static int64_t as_i64(const msgpack_object *v)
-{
-    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return (int64_t)v->via.u64;
-    return v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64 : 0;
-}
-
-static void set_field(task_t *t, const field_t *f, const msgpack_object *v)
-{
-    char *p = (char *)t + f->off;
-    if (f->cap == 0)
-        *(int64_t *)(void *)p = as_i64(v);
-    else if (v->type == MSGPACK_OBJECT_STR)
-        copy_text(p, f->cap, v->via.str.ptr, v->via.str.size);
-}
-
-static void unpack_history(task_t *t, const msgpack_object *v)
-{
-    for (uint32_t i = 0;
-         v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size && t->nhistory < TASK_HISTORY_MAX;
-         i++) {
-        const msgpack_object *s = &v->via.array.ptr[i];
-        gb_str_t by = {"", 0}, step = {"", 0}, note = {"", 0};
-        uint64_t at = 0;
-        wire_get_str(s, "by", &by), wire_get_str(s, "step", &step), wire_get_str(s, "note", &note);
-        const msgpack_object *a = event_map_get(s, "at");
-        if (a)
-            at = (uint64_t)as_i64(a);
-        task_step_t *d = &t->history[t->nhistory++];
-        d->at = (int64_t)at;
-        copy_text(d->by, sizeof d->by, by.ptr, by.len);
-        copy_text(d->step, sizeof d->step, step.ptr, step.len);
-        copy_text(d->note, sizeof d->note, note.ptr, note.len);
-    }
-}
-
-static void unpack_special(task_t *t, const msgpack_object *k, const msgpack_object *v)
-{
-    if (key_is(k, "seq"))
-        t->seq = (uint64_t)as_i64(v);
-    else if (key_is(k, "status") && v->type == MSGPACK_OBJECT_STR)
-        t->status = (task_status_t)task_status_from_name(v->via.str.ptr, v->via.str.size);
-    else if (key_is(k, "overdue_accept"))
-        t->overdue_accept = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-    else if (key_is(k, "overdue_complete"))
-        t->overdue_complete = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-    else if (key_is(k, "history"))
-        unpack_history(t, v);
-    else if (key_is(k, "returned_by") && v->type == MSGPACK_OBJECT_ARRAY)
-        for (uint32_t i = 0; i < v->via.array.size && t->nreturned < TASK_RETURNED_MAX; i++)
-            if (v->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
-                copy_text(t->returned_by[t->nreturned++], TASK_MEMBER_MAX,
-                          v->via.array.ptr[i].via.str.ptr, v->via.array.ptr[i].via.str.size);
-}
-
-int task_unpack(const msgpack_object *obj, task_t *t)
-{
-    memset(t, 0, sizeof *t);
-    if (obj->type != MSGPACK_OBJECT_MAP)
-        return -1;
-    for (uint32_t i = 0; i < obj->via.map.size; i++) {
-        const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
-        size_t j = 0;
-        while (j < sizeof fields / sizeof fields[0] && !key_is(k, fields[j].key))
-            j++;
-        if (j < sizeof fields / sizeof fields[0])
-            set_field(t, &fields[j], v);
-        else
-            unpack_special(t, k, v);
-    }
-    return t->seq && (int)t->status >= 0 ? 0 : -1;
 }

@@ -98,7 +98,4 @@ int task_pack(msgpack_sbuffer *out, const task_t *t, bool with_history);
 #define TASK_SUMMARY_FIELDS 21
 void task_write_fields(mpw_t *w, const task_t *t);
 
-/* Reads a map packed by task_pack; 0, or -1 when it is not one. */
-int task_unpack(const msgpack_object *obj, task_t *t);
-
 #endif

@@ -45,8 +45,7 @@ struct taskdb {
     size_t summary_off, summary_len; /* its summary, which the feed record repeats */
     msgpack_sbuffer feed_rec;        /* one stored feed record */
     msgpack_sbuffer wire;            /* one feed record in its wire form, for a replay */
-    task_t *scratch;                 /* decoded record for scans */
-    task_t *feed_task;               /* a feed record's task, for a replay */
+    task_t *scratch;                 /* a decoded task, for scans and replays */
 };
 
 /* The feed head is read once per batch, then counted up as records are appended; a commit
@@ -89,11 +88,9 @@ taskdb_t *taskdb_new(store_t *store, const char *index_dir, const store_opts_t *
 {
     taskdb_t *self = calloc(1, sizeof *self);
     if (!self || !(self->scratch = malloc(sizeof *self->scratch)) ||
-        !(self->feed_task = malloc(sizeof *self->feed_task)) ||
         !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
-        if (self)
-            free(self->scratch), free(self->feed_task);
+        free(self ? self->scratch : NULL);
         free(self);
         return NULL;
     }
@@ -143,7 +140,6 @@ void taskdb_destroy(taskdb_t **self_p)
     msgpack_sbuffer_destroy(&self->wire);
     free(self->batch_due);
     free(self->scratch);
-    free(self->feed_task);
     free(self);
     *self_p = NULL;
 }
@@ -270,17 +266,17 @@ static int feed_view(void *arg, uint64_t seq, const void *rec, size_t len, const
     taskdb_t *self = arg;
     taskrec_change_t c;
     char topic[160];
-    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->feed_task) < 0) {
+    if (taskrec_decode_feed(&self->zone, rec, len, &c, self->scratch) < 0) {
         log_error("msg=\"task feed record unreadable, skipped by replay\" seq=%llu",
                   (unsigned long long)seq);
         return 0;
     }
-    taskrec_topic(self->feed_task, topic, sizeof topic);
+    taskrec_topic(self->scratch, topic, sizeof topic);
     if (filter_len && (strlen(topic) < filter_len || memcmp(topic, filter, filter_len) != 0))
         return 0;
     if (taskrec_feed_is_wire(rec, len))
         return 1; /* *wire is rec already */
-    if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->feed_task) < 0)
+    if (taskrec_feed_wire(&self->wire, seq, topic, c.at, c.change, c.by, self->scratch) < 0)
         return store_fail(self->store, ENOMEM, "task feed replay"), -1;
     *wire = self->wire.data, *wire_len = self->wire.size;
     return 1;

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "taskrec.h"
 
-#define HEARTBEAT_MS 1000
 #define CHUNK 4096 /* records per read transaction at most */
 
 struct taskpub {
@@ -109,7 +108,7 @@ static void heartbeat(taskpub_t *self, uint64_t head)
     if (!reached(&self->hb_at))
         return;
     feed_send_heartbeat(self->pub_in_use, "tasks", head);
-    self->hb_at = follower_in(HEARTBEAT_MS);
+    self->hb_at = follower_in(FEED_HEARTBEAT_MS);
 }
 
 /* Under lock: until there is something to send, a heartbeat due, or a stop. */

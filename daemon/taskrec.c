@@ -124,6 +124,119 @@ static void text_of(const msgpack_object *v, char *dst, size_t cap)
         dst[0] = 0;
 }
 
+static void copy_earlier(const char *p, size_t n, char *dst, size_t cap)
+{
+    copy_text(p, n, dst, cap);
+    gb_text_sanitize(dst);
+}
+
+/* ---- the earlier form: the wire map, written by schema 3 and before ----
+ * A table of string and integer fields, so each is named once. Its texts are sanitized
+ * whole: a text cut when it was written may hold part of a character. */
+
+typedef struct {
+    const char *key;
+    size_t off, cap; /* cap 0: int64 field */
+} field_t;
+
+#define S(k, f)                                                                                    \
+    {                                                                                              \
+        k, offsetof(task_t, f), sizeof(((task_t *)0)->f)                                           \
+    }
+#define I(k, f)                                                                                    \
+    {                                                                                              \
+        k, offsetof(task_t, f), 0                                                                  \
+    }
+static const field_t fields[] = {
+    S("event", event_id),
+    S("type", type),
+    S("route", route),
+    S("role", role),
+    S("grid", grid),
+    S("category", category),
+    S("assignee", assignee),
+    I("created_at", created_at),
+    I("accept_by", accept_by),
+    I("complete_by", complete_by),
+    I("accepted_at", accepted_at),
+    I("done_at", done_at),
+    I("closed_at", closed_at),
+    I("fee_fen", fee_fen),
+    I("fee_waived_fen", fee_waived_fen),
+};
+
+static bool key_is(const msgpack_object *k, const char *s)
+{
+    size_t n = strlen(s);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
+}
+
+static void set_field(task_t *t, const field_t *f, const msgpack_object *v)
+{
+    char *p = (char *)t + f->off;
+    if (f->cap == 0)
+        *(int64_t *)(void *)p = int_of(v);
+    else if (v->type == MSGPACK_OBJECT_STR)
+        copy_earlier(v->via.str.ptr, v->via.str.size, p, f->cap);
+}
+
+static void unpack_history(task_t *t, const msgpack_object *v)
+{
+    for (uint32_t i = 0;
+         v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size && t->nhistory < TASK_HISTORY_MAX;
+         i++) {
+        const msgpack_object *s = &v->via.array.ptr[i];
+        gb_str_t by = {"", 0}, step = {"", 0}, note = {"", 0};
+        uint64_t at = 0;
+        wire_get_str(s, "by", &by), wire_get_str(s, "step", &step), wire_get_str(s, "note", &note);
+        const msgpack_object *a = event_map_get(s, "at");
+        if (a)
+            at = (uint64_t)int_of(a);
+        task_step_t *d = &t->history[t->nhistory++];
+        d->at = (int64_t)at;
+        copy_earlier(by.ptr, by.len, d->by, sizeof d->by);
+        copy_earlier(step.ptr, step.len, d->step, sizeof d->step);
+        copy_earlier(note.ptr, note.len, d->note, sizeof d->note);
+    }
+}
+
+static void unpack_special(task_t *t, const msgpack_object *k, const msgpack_object *v)
+{
+    if (key_is(k, "seq"))
+        t->seq = (uint64_t)int_of(v);
+    else if (key_is(k, "status") && v->type == MSGPACK_OBJECT_STR)
+        t->status = (task_status_t)task_status_from_name(v->via.str.ptr, v->via.str.size);
+    else if (key_is(k, "overdue_accept"))
+        t->overdue_accept = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    else if (key_is(k, "overdue_complete"))
+        t->overdue_complete = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    else if (key_is(k, "history"))
+        unpack_history(t, v);
+    else if (key_is(k, "returned_by") && v->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < v->via.array.size && t->nreturned < TASK_RETURNED_MAX; i++)
+            if (v->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
+                copy_earlier(v->via.array.ptr[i].via.str.ptr, v->via.array.ptr[i].via.str.size,
+                             t->returned_by[t->nreturned++], TASK_MEMBER_MAX);
+}
+
+static int map_unpack(const msgpack_object *obj, task_t *t)
+{
+    memset(t, 0, sizeof *t);
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
+        size_t j = 0;
+        while (j < sizeof fields / sizeof fields[0] && !key_is(k, fields[j].key))
+            j++;
+        if (j < sizeof fields / sizeof fields[0])
+            set_field(t, &fields[j], v);
+        else
+            unpack_special(t, k, v);
+    }
+    return t->seq && (int)t->status >= 0 ? 0 : -1;
+}
+
 static bool is_form(const msgpack_object *o, uint32_t size)
 {
     return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == size &&
@@ -195,7 +308,7 @@ int taskrec_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t)
     if (!unpack(zone, data, len, &obj))
         return -1;
     if (obj.type == MSGPACK_OBJECT_MAP) /* written before schema 4: the wire form */
-        return task_unpack(&obj, t);
+        return map_unpack(&obj, t);
     if (!is_form(&obj, 3) || read_summary(item(&obj, 1), t) < 0)
         return -1;
     read_history(item(&obj, 2), t);
@@ -222,7 +335,7 @@ int taskrec_decode_feed(msgpack_zone *zone, const void *data, size_t len, taskre
     if (obj.type == MSGPACK_OBJECT_MAP) { /* written before schema 4: the wire form */
         const msgpack_object *task = event_map_get(&obj, "task");
         change_of_map(&obj, c);
-        return task ? task_unpack(task, t) : -1;
+        return task ? map_unpack(task, t) : -1;
     }
     if (!is_form(&obj, 5))
         return -1;

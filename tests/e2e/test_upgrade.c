@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be64.h"
 #include "gbcase.h"
 #include "jsonmp.h"
 #include "storepeek.h"
@@ -43,12 +44,6 @@ static MDB_env *open_store(const char *dir)
     return env;
 }
 
-static void put_be64(unsigned char out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (unsigned char)v;
-}
-
 /* j packed as msgpack under key seq in the database named db. */
 static void put_json(MDB_txn *txn, const char *db, uint64_t seq, const json_t *j)
 {
@@ -57,7 +52,7 @@ static void put_json(MDB_txn *txn, const char *db, uint64_t seq, const json_t *j
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     jsonmp_pack_sbuffer(j, &sb);
-    put_be64(key, seq);
+    be64_put(key, seq);
     MDB_val k = {8, key}, v = {sb.size, sb.data};
     cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0, "%s", db);
     cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0, "%s %" PRIu64, db, seq);

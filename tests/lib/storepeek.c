@@ -7,6 +7,8 @@
 #include <lmdb.h>
 #include <string.h>
 
+#include "be64.h"
+
 static MDB_env *open_ro(const char *dir)
 {
     MDB_env *env;
@@ -47,12 +49,9 @@ uint64_t storepeek_schema(const char *dir)
 {
     unsigned char mark[8];
     size_t len;
-    uint64_t n = 0;
     if (get(dir, "meta", "schema", 6, mark, sizeof mark, &len) < 0 || len != 8)
         return 0;
-    for (int i = 0; i < 8; i++)
-        n = n << 8 | mark[i];
-    return n;
+    return be64_get(mark);
 }
 
 bool storepeek_has_db(const char *dir, const char *name)
@@ -76,7 +75,6 @@ int storepeek_first_byte(const char *dir, const char *db, uint64_t seq)
 {
     unsigned char key[8], first = 0;
     size_t len;
-    for (int i = 7; i >= 0; i--, seq >>= 8)
-        key[i] = (unsigned char)seq;
+    be64_put(key, seq);
     return get(dir, db, key, 8, &first, 1, &len) < 0 || len == 0 ? -1 : first;
 }
