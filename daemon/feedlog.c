@@ -35,7 +35,7 @@ store_rc_t feedlog_put(store_t *store, MDB_dbi dbi, uint64_t seq, const void *re
     unsigned char key[8];
     be64_put(key, seq);
     MDB_val k = {8, key}, v = {len, (void *)rec};
-    int rc = mdb_put(store_txn(store), dbi, &k, &v, MDB_APPEND);
+    int rc = store_put_append(store, dbi, &k, &v, 0);
     return rc ? store_fail(store, rc, what) : STORE_OK;
 }
 

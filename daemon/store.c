@@ -46,6 +46,8 @@ struct store {
         store_end_fn end;
         void *arg;
     } hooks[STORE_HOOKS_MAX];
+    /* The batch's append cursors, by dbi (LMDB closes them with the transaction). */
+    MDB_cursor *appenders[STORE_APPENDERS_MAX];
     char error[256];
 };
 
@@ -197,6 +199,7 @@ store_rc_t store_begin(store_t *self)
         self->txn = NULL;
         return fail(self, rc, "begin");
     }
+    memset(self->appenders, 0, sizeof self->appenders);
     self->next = self->head + 1;
     self->dead_next = self->dead_head + 1;
     return STORE_OK;
@@ -401,6 +404,20 @@ MDB_txn *store_txn(store_t *self)
 store_rc_t store_fail(store_t *self, int mdb_rc, const char *what)
 {
     return fail(self, mdb_rc, what);
+}
+
+/* An mdb_put with MDB_APPEND descends the tree from the root to find the last page; a cursor
+ * that made the last append is already there (LMDB moves the cursors it tracks when other
+ * writes of the batch split or merge pages), so a batch's run of appends skips the descent
+ * and the cursor setup: ~400 instructions of ~1,300 an append. */
+int store_put_append(store_t *self, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+    if (dbi >= STORE_APPENDERS_MAX)
+        return mdb_put(self->txn, dbi, k, v, MDB_APPEND | flags);
+    int rc = 0;
+    if (!self->appenders[dbi] && (rc = mdb_cursor_open(self->txn, dbi, &self->appenders[dbi])))
+        return rc;
+    return mdb_cursor_put(self->appenders[dbi], k, v, MDB_APPEND | flags);
 }
 
 uint64_t store_head(const store_t *self)

@@ -163,6 +163,13 @@ int store_read_begin(store_t *self, MDB_txn **txn);
 void store_read_end(store_t *self, MDB_txn *txn);
 store_rc_t store_fail(store_t *self, int mdb_rc, const char *what);
 
+/* mdb_put(MDB_APPEND | flags) in the batch's write transaction, k above every key of dbi,
+ * through a cursor the store keeps on dbi until the batch ends: appends in a row find the
+ * last page without a tree search. LMDB's code: MDB_KEYEXIST when k is not above the last
+ * key. */
+#define STORE_APPENDERS_MAX 32
+int store_put_append(store_t *self, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags);
+
 /* Opens (creating) a module's own named databases in one transaction: the arguments after
  * what are pairs of a name and an MDB_dbi *, ended by NULL. 0, or -1 with
  * "<what>: <reason>" in err. */

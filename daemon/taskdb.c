@@ -183,7 +183,8 @@ static store_rc_t put_record(taskdb_t *self, const task_t *t, bool is_new)
         return store_fail(self->store, ENOMEM, "task");
     be64_put(key, t->seq);
     MDB_val k = {8, key}, v = {self->buf.size, self->buf.data};
-    int rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, is_new ? MDB_APPEND : 0);
+    int rc = is_new ? store_put_append(self->store, self->tasks, &k, &v, 0)
+                    : mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
     if (rc == MDB_KEYEXIST && is_new)
         rc = mdb_put(store_txn(self->store), self->tasks, &k, &v, 0);
     return rc ? store_fail(self->store, rc, "task") : STORE_OK;

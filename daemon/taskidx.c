@@ -33,6 +33,7 @@
 #include "derived.h"
 #include "feedlog.h"
 #include "follower.h"
+#include "idxbatch.h"
 #include "log.h"
 #include "taskrec.h"
 
@@ -52,6 +53,9 @@ struct taskidx {
     MDB_dbi tasks, feed; /* in main */
     MDB_dbi open, due, foot, imeta;
     uint64_t foot_max; /* no footprint has a higher seq (it may be lower) */
+    /* new tasks' entries of open and due, put per key when the transaction is about to end
+     * or a later record of the same task comes (idxbatch.h) */
+    idxbatch_t *open_new, *due_new;
     /* the indexer thread's own (and the rebuild's, before the thread starts) */
     msgpack_zone own_zone;
     task_t *cur, *was;
@@ -121,7 +125,38 @@ static bool in_index(char index, const task_t *t, const char **key)
     return index == 'a' || index == 'g' ? open : overdue;
 }
 
-static store_rc_t sync_index(taskidx_t *self, char index, const task_t *old, const task_t *t)
+/* A new task's entry, held for its key's run; the batch put first when it is full. */
+static store_rc_t pend(taskidx_t *self, idxbatch_t *b, MDB_dbi dbi, MDB_val k, MDB_val v,
+                       uint64_t seq)
+{
+    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, seq) == 0)
+        return STORE_OK;
+    int rc = idxbatch_flush(b, store_txn(self->store), dbi);
+    if (rc)
+        return store_fail(self->store, rc, "task index");
+    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, seq) == 0)
+        return STORE_OK;
+    return dup_put(self, dbi, k, v, true); /* a key too long to hold */
+}
+
+/* Puts the held entries: before the transaction ends, and before a record of a task whose
+ * entries may be among them. */
+static store_rc_t flush_new(taskidx_t *self)
+{
+    int rc = idxbatch_flush(self->open_new, store_txn(self->store), self->open);
+    rc = rc ? rc : idxbatch_flush(self->due_new, store_txn(self->store), self->due);
+    return rc ? store_fail(self->store, rc, "task index") : STORE_OK;
+}
+
+static void drop_new(taskidx_t *self)
+{
+    idxbatch_clear(self->open_new);
+    idxbatch_clear(self->due_new);
+}
+
+/* first: t is indexed for the first time and above every task indexed before. */
+static store_rc_t sync_index(taskidx_t *self, char index, const task_t *old, const task_t *t,
+                             bool first)
 {
     unsigned char a[OPEN_KEY_MAX], b[OPEN_KEY_MAX], sa[8], sb[8];
     const char *was, *now;
@@ -132,13 +167,16 @@ static store_rc_t sync_index(taskidx_t *self, char index, const task_t *old, con
     if (had)
         be64_put(sa, old->seq),
             rc = dup_del(self, self->open, open_key(a, index, was), (MDB_val){8, sa});
-    if (rc == STORE_OK && want)
-        be64_put(sb, t->seq),
-            rc = dup_put(self, self->open, open_key(b, index, now), (MDB_val){8, sb}, !old);
+    if (rc == STORE_OK && want) {
+        be64_put(sb, t->seq);
+        MDB_val k = open_key(b, index, now);
+        rc = first ? pend(self, self->open_new, self->open, k, (MDB_val){8, sb}, t->seq)
+                   : dup_put(self, self->open, k, (MDB_val){8, sb}, !old);
+    }
     return rc;
 }
 
-static store_rc_t sync_deadline(taskidx_t *self, const task_t *old, const task_t *t)
+static store_rc_t sync_deadline(taskidx_t *self, const task_t *old, const task_t *t, bool first)
 {
     unsigned char ka[8], kb[8], va[DUE_VAL], vb[DUE_VAL];
     int64_t was = 0, due = 0;
@@ -151,7 +189,9 @@ static store_rc_t sync_deadline(taskidx_t *self, const task_t *old, const task_t
     if (had)
         rc = dup_del(self, self->due, due_key(ka, was), due_val(va, old->seq, was_kind));
     if (rc == STORE_OK && want)
-        rc = dup_put(self, self->due, due_key(kb, due), due_val(vb, t->seq, kind), !old);
+        rc = first ? pend(self, self->due_new, self->due, due_key(kb, due),
+                          due_val(vb, t->seq, kind), t->seq)
+                   : dup_put(self, self->due, due_key(kb, due), due_val(vb, t->seq, kind), !old);
     return rc;
 }
 
@@ -198,15 +238,19 @@ static store_rc_t apply(taskidx_t *self, const task_t *t, task_t *was)
     /* A task above every footprint is indexed for the first time: nothing to look up, and
      * its footprint is appended. */
     bool first = t->seq > self->foot_max;
+    store_rc_t r = STORE_OK;
+    if (!first &&
+        (idxbatch_holds(self->open_new, t->seq) || idxbatch_holds(self->due_new, t->seq)) &&
+        (r = flush_new(self)) != STORE_OK)
+        return r;
     int rc = first ? MDB_NOTFOUND : mdb_get(txn, self->foot, &k, &v);
     if (rc && rc != MDB_NOTFOUND)
         return store_fail(self->store, rc, "task footprint");
     const task_t *old = rc == 0 && foot_unpack(&v, t->seq, was) == 0 ? was : NULL;
-    store_rc_t r = STORE_OK;
     for (const char *index = "agoO"; *index && r == STORE_OK; index++)
-        r = sync_index(self, *index, old, t);
+        r = sync_index(self, *index, old, t, first);
     if (r == STORE_OK)
-        r = sync_deadline(self, old, t);
+        r = sync_deadline(self, old, t, first);
     if (r != STORE_OK)
         return r;
     if (!task_is_open(t))
@@ -271,9 +315,12 @@ static store_rc_t apply_chunk(taskidx_t *self, uint64_t from, uint64_t upto, uin
     if (rc == STORE_OK && self->last_seq > from && self->last_seq != self->chunk_last &&
         feed_mark(self, self->last_seq, self->last_head) != 0) /* the feed ended early */
         rc = store_fail(self->store, EIO, "read the task feed");
+    if (rc == STORE_OK)
+        rc = flush_new(self);
     if (rc == STORE_OK && self->last_seq > from)
         rc = mark_put(self, self->last_head);
     if (rc != STORE_OK) {
+        drop_new(self);
         store_abort(self->store);
         return rc;
     }
@@ -455,11 +502,14 @@ static store_rc_t rebuild_once(taskidx_t *self, uint64_t head, rebuild_t *r)
     if (rc == STORE_OK && store_walk(self->main, self->tasks, NULL, 0, 0, rebuild_one, r) < 0)
         rc = store_fail(self->store, EIO, "read the task records");
     rc = rc == STORE_OK ? r->rc : rc;
+    if (rc == STORE_OK)
+        rc = flush_new(self);
     if (rc == STORE_OK && head && feed_mark(self, head, mark) < 0)
         rc = store_fail(self->store, EIO, "read the task feed");
     if (rc == STORE_OK)
         rc = mark_put(self, mark);
     if (rc != STORE_OK) {
+        drop_new(self);
         store_abort(self->store);
         return rc;
     }
@@ -528,8 +578,9 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
         follower_init(&self->f, 0);
     if (!self || !(self->cur = malloc(sizeof *self->cur)) ||
         !(self->was = malloc(sizeof *self->was)) ||
-        !(self->scratch = malloc(sizeof *self->scratch)) ||
-        !msgpack_zone_init(&self->own_zone, 4096) || !msgpack_zone_init(&self->zone, 4096)) {
+        !(self->scratch = malloc(sizeof *self->scratch)) || !(self->open_new = idxbatch_new(8)) ||
+        !(self->due_new = idxbatch_new(DUE_VAL)) || !msgpack_zone_init(&self->own_zone, 4096) ||
+        !msgpack_zone_init(&self->zone, 4096)) {
         snprintf(err, errlen, "out of memory");
         taskidx_destroy(&self);
         return NULL;
@@ -582,6 +633,8 @@ void taskidx_destroy(taskidx_t **self_p)
     free(self->cur);
     free(self->was);
     free(self->scratch);
+    idxbatch_destroy(&self->open_new);
+    idxbatch_destroy(&self->due_new);
     free(self);
     *self_p = NULL;
 }
