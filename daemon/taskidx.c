@@ -257,7 +257,8 @@ static store_rc_t apply(taskidx_t *self, const task_t *t, task_t *was)
         rc = old ? mdb_del(txn, self->foot, &k, NULL) : 0;
     else
         v = (MDB_val){foot_pack(t, fp), fp},
-        rc = mdb_put(txn, self->foot, &k, &v, first ? MDB_APPEND : 0);
+        rc = first ? store_put_append(self->store, self->foot, &k, &v, 0)
+                   : mdb_put(txn, self->foot, &k, &v, 0);
     if (rc == 0 && first && task_is_open(t))
         self->foot_max = t->seq; /* too high after an aborted attempt: only costs a lookup */
     return rc ? store_fail(self->store, rc, "task footprint") : STORE_OK;
@@ -288,8 +289,7 @@ static store_rc_t mark_put(taskidx_t *self, const unsigned char mark[MARK_LEN])
 static int on_record(void *arg, uint64_t seq, const void *rec, size_t len)
 {
     taskidx_t *self = arg;
-    taskrec_change_t change;
-    if (taskrec_decode_feed(&self->own_zone, rec, len, &change, self->cur) == 0)
+    if (taskrec_decode_foot(&self->own_zone, rec, len, self->cur) == 0)
         self->apply_rc = apply(self, self->cur, self->was);
     self->last_seq = seq;
     if (seq == self->chunk_last) /* the mark is of the chunk's last record only */

@@ -53,6 +53,12 @@ int taskrec_decode(msgpack_zone *zone, const void *data, size_t len, task_t *t);
 int taskrec_decode_feed(msgpack_zone *zone, const void *data, size_t len, taskrec_change_t *c,
                         task_t *t);
 
+/* As taskrec_decode_feed, for the indexer: of the task only what the indexes derive from
+ * (seq, grid, assignee, status, accept_by, complete_by, the overdue flags; the rest reset),
+ * read in place without unpacking the record, and no change. Records of the earlier form
+ * are decoded whole in zone. */
+int taskrec_decode_foot(msgpack_zone *zone, const void *data, size_t len, task_t *t);
+
 /* Whether a stored feed record is already in its wire form (written before schema 4). */
 bool taskrec_feed_is_wire(const void *data, size_t len);
 

@@ -215,3 +215,76 @@ Test(taskrec, a_text_cut_to_its_field_stays_valid_utf8)
     cr_expect_eq(memcmp(got->assignee, long_id, 63), 0, "the whole characters are kept");
     cr_expect_eq(got->assignee[63], '?', "the split character is replaced");
 }
+
+/* The indexer's fields of a task read by taskrec_decode_foot equal the full decoder's. */
+static void expect_foot_agrees(const void *rec, size_t len, const char *what)
+{
+    taskrec_change_t c;
+    task_t *foot = calloc(1, sizeof *foot);
+    cr_assert_not_null(foot);
+    cr_assert_eq(taskrec_decode_feed(&zone, rec, len, &c, got), 0, "%s: decode", what);
+    cr_assert_eq(taskrec_decode_foot(&zone, rec, len, foot), 0, "%s: the indexer's read", what);
+    cr_expect_eq(foot->seq, got->seq, "%s: seq", what);
+    cr_expect_str_eq(foot->grid, got->grid, "%s: grid", what);
+    cr_expect_str_eq(foot->assignee, got->assignee, "%s: assignee", what);
+    cr_expect_eq(foot->status, got->status, "%s: status", what);
+    cr_expect_eq(foot->accept_by, got->accept_by, "%s: accept_by %lld against %lld", what,
+                 (long long)foot->accept_by, (long long)got->accept_by);
+    cr_expect_eq(foot->complete_by, got->complete_by, "%s: complete_by", what);
+    cr_expect_eq(foot->overdue_accept, got->overdue_accept, "%s: overdue_accept", what);
+    cr_expect_eq(foot->overdue_complete, got->overdue_complete, "%s: overdue_complete", what);
+    free(foot);
+}
+
+Test(taskrec, the_indexers_read_agrees_with_the_decoder_on_every_form_and_width)
+{
+    /* integers of every msgpack width, both signs */
+    static const int64_t ints[] = {0,          1,           127,           200,       -1,
+                                   -32,        -33,         -200,          70000,     -70000,
+                                   5000000000, -5000000000, 1790003600000, INT64_MAX, INT64_MIN};
+    msgpack_sbuffer rec, wire;
+    msgpack_sbuffer_init(&rec);
+    msgpack_sbuffer_init(&wire);
+    char what[96], topic[160];
+    size_t n = sizeof ints / sizeof ints[0];
+    for (size_t i = 0; i < n; i++) {
+        fill(orig);
+        orig->accept_by = ints[i], orig->complete_by = ints[n - 1 - i];
+        orig->status = (task_status_t)(i % TASK_STATUS_COUNT_);
+        orig->overdue_accept = i % 2, orig->overdue_complete = i % 3 == 0;
+        if (i == 3)
+            orig->assignee[0] = 0, orig->grid[0] = 0; /* parked, grid-less */
+        stored_feed(&rec);
+        snprintf(what, sizeof what, "stored, accept_by %lld", (long long)ints[i]);
+        expect_foot_agrees(a.data, a.size, what);
+        taskrec_topic(orig, topic, sizeof topic);
+        cr_assert_eq(taskrec_feed_wire(&wire, 9, topic, 1, "done", "x", orig), 0);
+        snprintf(what, sizeof what, "earlier form, accept_by %lld", (long long)ints[i]);
+        expect_foot_agrees(wire.data, wire.size, what);
+    }
+    msgpack_sbuffer_destroy(&rec);
+    msgpack_sbuffer_destroy(&wire);
+}
+
+Test(taskrec, the_indexers_read_refuses_what_the_decoder_refuses)
+{
+    msgpack_sbuffer rec;
+    taskrec_change_t c;
+    msgpack_sbuffer_init(&rec);
+    fill(orig);
+    stored_feed(&rec);
+    for (size_t n = 0; n < a.size; n++)
+        cr_expect_eq(taskrec_decode_foot(&zone, a.data, n, got), -1, "feed record cut at %zu", n);
+    msgpack_sbuffer_write(&a, "\xc0", 1); /* one byte past the record */
+    cr_expect_eq(taskrec_decode_feed(&zone, a.data, a.size, &c, got), -1);
+    cr_expect_eq(taskrec_decode_foot(&zone, a.data, a.size, got), -1, "a byte past the record");
+    orig->status = TASK_STATUS_COUNT_; /* impossible */
+    stored_feed(&rec);
+    cr_expect_eq(taskrec_decode_foot(&zone, a.data, a.size, got), -1, "status out of range");
+    static const unsigned char deep[] = {0x95, 0x01, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+                                         0x91, 0x91, 0x91, 0x91, 0xc0, 0xc0, 0xc0, 0xc0};
+    cr_expect_eq(taskrec_decode_foot(&zone, deep, sizeof deep, got), -1, "nested too deep");
+    static const unsigned char bad_tag[] = {0x95, 0x01, 0xc1, 0xc0, 0xc0, 0xc0};
+    cr_expect_eq(taskrec_decode_foot(&zone, bad_tag, sizeof bad_tag, got), -1, "tag 0xc1");
+    msgpack_sbuffer_destroy(&rec);
+}
