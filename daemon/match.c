@@ -616,6 +616,14 @@ static bool cond_holds(const cond_t *c, const gb_event_t *ev)
     return false;
 }
 
+bool match_takes_type(const match_t *self, const schema_type_t *type)
+{
+    for (size_t t = 0; t < self->ntypes; t++)
+        if (self->types[t] == type)
+            return true;
+    return false;
+}
+
 bool match_event(const match_t *self, const gb_event_t *ev)
 {
     size_t t = 0;

@@ -45,6 +45,9 @@ void match_destroy(match_t **self_p);
  * condition. Allocates nothing. */
 bool match_event(const match_t *self, const gb_event_t *ev);
 
+/* Whether an event of type may match (the types named, or every type when none is). */
+bool match_takes_type(const match_t *self, const schema_type_t *type);
+
 /* True when loaded from NULL or `match: {}`: as written, it takes every field event (a
  * route's default). A matcher naming every type explicitly is not "everything". */
 bool match_is_everything(const match_t *self);

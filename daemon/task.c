@@ -93,12 +93,14 @@ int task_parse_id(const char *s, size_t len, uint64_t *seq)
 
 static void copy_text(char *dst, size_t cap, const char *src, size_t len)
 {
-    if (len >= cap)
+    bool cut = len >= cap;
+    if (cut)
         len = cap - 1;
     if (len) /* src may be NULL for an empty text */
         memcpy(dst, src, len);
     dst[len] = 0;
-    gb_text_sanitize(dst); /* a cut may split a character */
+    if (cut) /* the texts are valid UTF-8 (the event schema checks each); a cut may split */
+        gb_text_sanitize(dst);
 }
 
 void task_add_step(task_t *t, int64_t at, const char *by, const char *step, const char *note,
