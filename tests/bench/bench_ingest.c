@@ -9,13 +9,14 @@
  * Rounds are interleaved (every case once, then again) so a burst of noise from other
  * work on the machine hits one round of each case rather than every round of one.
  *
- * Routing's cost is measured in the same run, over at least PAIR_ROUNDS_MIN (5) rounds when
+ * Routing's cost is measured in the same run, over at least PAIR_ROUNDS_MIN (6) rounds when
  * the whole bench runs (with -o, -r says how many):
  * "flat-out 4 pub, routing off" is the 4-publisher flat-out case against a daemon whose
  * directory is the shipped one with its routes replaced by one that opens no task (the same
  * events are stored, checked and alerted on; no task, index, deadline or feed record is
- * written). It runs right after "flat-out 4 pub" in every round, and bench_report sets each
- * round's pair side by side.
+ * written). The two run back to back in every round, in turn first (odd rounds with tasks
+ * first, even rounds without), so a machine getting busier or quieter during a run does
+ * not favour one side; bench_report sets each round's pair side by side.
  *
  * In the offered-rate run a subscriber on the daemon's task feed (bench_feed.h) also
  * times publish -> task delivered for the events a route turns into a task (about two in
@@ -35,8 +36,9 @@
 #include "bench_pub.h"
 
 /* The routing pair's ratio is of two noisy figures (rounds differ by ±0.1 on a shared 2-core
- * machine): its median wants more rounds than the others' best. */
-#define PAIR_ROUNDS_MIN 5
+ * machine): its median wants more rounds than the others' best, and an even number of them
+ * so that each side runs first as often. */
+#define PAIR_ROUNDS_MIN 6
 
 typedef struct {
     char key[48];
@@ -242,11 +244,16 @@ static int run_all(const settings_t *s)
     /* the whole bench only: -o picks cases, and -r then says how many rounds they get */
     int rounds = !s->only && s->rounds < PAIR_ROUNDS_MIN ? PAIR_ROUNDS_MIN : s->rounds;
     for (int round = 1; round <= rounds; round++)
-        for (int i = 0; i < n; i++)
-            if ((round <= s->rounds || cases[i].pair) &&
-                (!s->only ||
-                 (exact ? !strcmp(cases[i].key, s->only) : !!strstr(cases[i].key, s->only))))
-                rc |= run_case(&cases[i], round, ++tag);
+        for (int i = 0; i < n; i++) {
+            /* the pair's twins are side by side, the one with tasks first: swapped in even
+             * rounds */
+            const ingest_case_t *c = &cases[i];
+            if (round % 2 == 0 && c->pair)
+                c = &cases[c->no_tasks ? i - 1 : i + 1];
+            if ((round <= s->rounds || c->pair) &&
+                (!s->only || (exact ? !strcmp(c->key, s->only) : !!strstr(c->key, s->only))))
+                rc |= run_case(c, round, ++tag);
+        }
     return rc;
 }
 

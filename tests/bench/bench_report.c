@@ -164,7 +164,7 @@ static void ingest_row(const char *key)
 
 /* Routing's cost (the routing issue's rule: routing and task creation may cost at most a fifth
  * of ingest throughput): each round's 4-publisher flat-out run beside its twin without tasks,
- * which ran right after it, and the median of the rounds' ratios. */
+ * which ran right before or after it, and the median of the rounds' ratios. */
 static void routing_cost(void)
 {
     double ratios[64];
@@ -312,11 +312,11 @@ static void header(void)
     {
         double l = num(o, "load1");
         lo = isnan(l) ? lo : fmin(lo, l), hi = isnan(l) ? hi : fmax(hi, l);
-        if (strncmp(str(o, "key"), "flat-out 4 pub", 14) != 0) /* the pair runs 5 at least */
+        if (strncmp(str(o, "key"), "flat-out 4 pub", 14) != 0) /* the pair runs 6 at least */
             rounds = fmax(rounds, num(o, "round"));
     }
     strftime(day, sizeof day, "%Y-%m-%d %H:%M", localtime(&t));
-    printf("gridbus bench, %s, %ld CPUs, loopback; best of %.0f round(s) (the routing pair: 5 "
+    printf("gridbus bench, %s, %ld CPUs, loopback; best of %.0f round(s) (the routing pair: 6 "
            "at least), spread = worst..best round;\n1-minute load average during the run "
            "%.2f..%.2f (other work on the machine "
            "makes figures noisy)\n",
@@ -351,7 +351,8 @@ int main(int argc, char **argv)
     printf(
         "  pub x window acked ev/s  spread               p50    p99  p99.9  batch  us/ev  busy\n");
     each_key("ingest", "flat-out", ingest_row);
-    printf("\nRouting cost (4 publishers, flat out; each round with tasks, then without)\n");
+    printf("\nRouting cost (4 publishers, flat out; each round with and without tasks, in turn "
+           "first)\n");
     printf("           with tasks  no tasks   ratio    us/ev with, without\n");
     routing_cost();
     printf("\nLatency under load\n");
