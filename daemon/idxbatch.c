@@ -81,9 +81,10 @@ static int group_of(idxbatch_t *self, const unsigned char *key, size_t len)
     return self->ngroups - 1;
 }
 
-int idxbatch_add(idxbatch_t *self, const void *key, size_t key_len, const void *value, uint64_t seq)
+int idxbatch_add(idxbatch_t *self, const void *key, size_t key_len, const void *value,
+                 size_t value_len, uint64_t seq)
 {
-    if (self->n == ENTRIES_MAX || key_len > IDXBATCH_KEY_MAX)
+    if (self->n == ENTRIES_MAX || key_len > IDXBATCH_KEY_MAX || value_len != self->vsize)
         return -1;
     int g = group_of(self, key, key_len);
     if (g < 0)

@@ -45,7 +45,8 @@ void match_destroy(match_t **self_p);
  * condition. Allocates nothing. */
 bool match_event(const match_t *self, const gb_event_t *ev);
 
-/* Whether an event of type may match (the types named, or every type when none is). */
+/* Whether an event of type may match: one of the types named, or of every field type when
+ * none is (filled in at load). */
 bool match_takes_type(const match_t *self, const schema_type_t *type);
 
 /* True when loaded from NULL or `match: {}`: as written, it takes every field event (a

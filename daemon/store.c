@@ -199,7 +199,6 @@ store_rc_t store_begin(store_t *self)
         self->txn = NULL;
         return fail(self, rc, "begin");
     }
-    memset(self->appenders, 0, sizeof self->appenders);
     self->next = self->head + 1;
     self->dead_next = self->dead_head + 1;
     return STORE_OK;
@@ -352,6 +351,7 @@ store_rc_t store_commit(store_t *self)
     }
     int rc = mdb_txn_commit(self->txn);
     self->txn = NULL;
+    memset(self->appenders, 0, sizeof self->appenders); /* freed with the transaction */
     atomic_store(&self->owner, 0UL);
     end_hooks(self, rc == 0);
     if (rc)
@@ -366,6 +366,7 @@ void store_abort(store_t *self)
     if (self->txn)
         mdb_txn_abort(self->txn);
     self->txn = NULL;
+    memset(self->appenders, 0, sizeof self->appenders);
     atomic_store(&self->owner, 0UL);
     end_hooks(self, false);
 }
@@ -408,10 +409,14 @@ store_rc_t store_fail(store_t *self, int mdb_rc, const char *what)
 
 /* An mdb_put with MDB_APPEND descends the tree from the root to find the last page; a cursor
  * that made the last append is already there (LMDB moves the cursors it tracks when other
- * writes of the batch split or merge pages), so a batch's run of appends skips the descent
- * and the cursor setup: ~400 instructions of ~1,300 an append. */
+ * writes of the batch split or merge pages), so with Debian's LMDB 0.9.24 a batch's run of
+ * appends skips the descent and the cursor setup: ~400 instructions of ~1,300 an append.
+ * (Later LMDB versions search from the root again for a tree of more than one level; the
+ * kept cursor then saves the setup only.) */
 int store_put_append(store_t *self, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 {
+    if (!self->txn)
+        return EINVAL;
     if (dbi >= STORE_APPENDERS_MAX)
         return mdb_put(self->txn, dbi, k, v, MDB_APPEND | flags);
     int rc = 0;

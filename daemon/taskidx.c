@@ -65,6 +65,7 @@ struct taskidx {
     uint64_t chunk_last;
     /* the caller's, for scans */
     msgpack_zone zone;
+    bool zones_ready; /* own_zone and zone initialised */
     task_t *scratch;
     /* shared under f.lock, with f.target */
     follower_t f;
@@ -129,12 +130,12 @@ static bool in_index(char index, const task_t *t, const char **key)
 static store_rc_t pend(taskidx_t *self, idxbatch_t *b, MDB_dbi dbi, MDB_val k, MDB_val v,
                        uint64_t seq)
 {
-    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, seq) == 0)
+    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, v.mv_size, seq) == 0)
         return STORE_OK;
     int rc = idxbatch_flush(b, store_txn(self->store), dbi);
     if (rc)
         return store_fail(self->store, rc, "task index");
-    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, seq) == 0)
+    if (idxbatch_add(b, k.mv_data, k.mv_size, v.mv_data, v.mv_size, seq) == 0)
         return STORE_OK;
     return dup_put(self, dbi, k, v, true); /* a key too long to hold */
 }
@@ -570,6 +571,17 @@ static int open_dbs(taskidx_t *self, char *err, size_t errlen)
     return rc ? -1 : 0;
 }
 
+static bool init_zones(taskidx_t *self)
+{
+    if (!msgpack_zone_init(&self->own_zone, 4096))
+        return false;
+    if (!msgpack_zone_init(&self->zone, 4096)) {
+        msgpack_zone_destroy(&self->own_zone);
+        return false;
+    }
+    return self->zones_ready = true;
+}
+
 taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main, MDB_dbi tasks,
                        MDB_dbi feed, char *err, size_t errlen)
 {
@@ -578,9 +590,8 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
         follower_init(&self->f, 0);
     if (!self || !(self->cur = malloc(sizeof *self->cur)) ||
         !(self->was = malloc(sizeof *self->was)) ||
-        !(self->scratch = malloc(sizeof *self->scratch)) || !(self->open_new = idxbatch_new(8)) ||
-        !(self->due_new = idxbatch_new(DUE_VAL)) || !msgpack_zone_init(&self->own_zone, 4096) ||
-        !msgpack_zone_init(&self->zone, 4096)) {
+        !(self->scratch = malloc(sizeof *self->scratch)) || !init_zones(self) ||
+        !(self->open_new = idxbatch_new(8)) || !(self->due_new = idxbatch_new(DUE_VAL))) {
         snprintf(err, errlen, "out of memory");
         taskidx_destroy(&self);
         return NULL;
@@ -626,7 +637,7 @@ void taskidx_destroy(taskidx_t **self_p)
     if (self->store && !self->failed && mdb_env_sync(store_env(self->store), 1) == 0)
         derived_close(self->dir);
     store_destroy(&self->store);
-    if (self->scratch) {
+    if (self->zones_ready) {
         msgpack_zone_destroy(&self->own_zone);
         msgpack_zone_destroy(&self->zone);
     }

@@ -4,8 +4,8 @@
  *
  * Values queued under interleaved keys land under their own keys in order; a key whose
  * stored values are above the queued ones still gets every value (the one-by-one path); a
- * full batch and a key too long are refused; holds() tells a queued task from an earlier
- * one; a cleared batch puts nothing.
+ * full batch, a key too long and a value of another size are refused; holds() tells a queued task
+ * from an earlier one; a cleared batch puts nothing.
  */
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -58,7 +58,7 @@ static int add(const char *key, uint64_t v)
 {
     unsigned char val[8];
     be64_put(val, v);
-    return idxbatch_add(b, key, strlen(key), val, v);
+    return idxbatch_add(b, key, strlen(key), val, sizeof val, v);
 }
 
 static void flush(void)
@@ -122,8 +122,12 @@ Test(idxbatch, a_key_with_higher_values_stored_still_gets_every_value)
     cr_assert_eq(got[2], 150);
 }
 
-Test(idxbatch, a_full_batch_and_a_key_too_long_are_refused)
+Test(idxbatch, a_full_batch_a_key_too_long_and_a_value_of_another_size_are_refused)
 {
+    unsigned char nine[9] = {0};
+    cr_assert_eq(idxbatch_add(b, "k", 1, nine, sizeof nine, 1), -1,
+                 "a 9-byte value in a batch of 8");
+    cr_assert(!idxbatch_holds(b, 1));
     char key[IDXBATCH_KEY_MAX + 2];
     memset(key, 'k', sizeof key - 1);
     key[sizeof key - 1] = 0;
