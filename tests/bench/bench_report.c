@@ -312,11 +312,11 @@ static void header(void)
     {
         double l = num(o, "load1");
         lo = isnan(l) ? lo : fmin(lo, l), hi = isnan(l) ? hi : fmax(hi, l);
-        if (strncmp(str(o, "key"), "flat-out 4 pub", 14) != 0) /* the pair runs 6 at least */
+        if (strncmp(str(o, "key"), "flat-out 4 pub", 14) != 0) /* the pair runs 10 at least */
             rounds = fmax(rounds, num(o, "round"));
     }
     strftime(day, sizeof day, "%Y-%m-%d %H:%M", localtime(&t));
-    printf("gridbus bench, %s, %ld CPUs, loopback; best of %.0f round(s) (the routing pair: 6 "
+    printf("gridbus bench, %s, %ld CPUs, loopback; best of %.0f round(s) (the routing pair: 10 "
            "at least), spread = worst..best round;\n1-minute load average during the run "
            "%.2f..%.2f (other work on the machine "
            "makes figures noisy)\n",
