@@ -18,6 +18,11 @@
  * first, even rounds without), so a machine getting busier or quieter during a run does
  * not favour one side; bench_report sets each round's pair side by side.
  *
+ * "flat-out 4 pub + queries" is the 4-publisher flat-out case with a querier beside the
+ * publishers (bench_query.h) asking for grid g1's first QUERY_PAGE open tasks every
+ * QUERY_EVERY_MS: the round trip of a query while the indexer is busiest, and what the
+ * queries cost the ingest (against "flat-out 4 pub").
+ *
  * In the offered-rate run a subscriber on the daemon's task feed (bench_feed.h) also
  * times publish -> task delivered for the events a route turns into a task (about two in
  * three of the mix with the Daidong routes); a daemon without a task feed gets n/a there.
@@ -34,6 +39,7 @@
 #include "bench.h"
 #include "bench_gbd.h"
 #include "bench_pub.h"
+#include "bench_query.h"
 
 /* The routing pair's ratio is of two noisy figures (rounds differ by ±0.1 on a shared 2-core
  * machine): its median wants more rounds than the others' best (medians of 5-6 rounds of the
@@ -41,11 +47,17 @@
  * each side runs first as often. */
 #define PAIR_ROUNDS_MIN 10
 
+/* The querier of "flat-out 4 pub + queries": a supervision screen's page, refreshed often. */
+#define QUERY_GRID "g1"
+#define QUERY_PAGE 100
+#define QUERY_EVERY_MS 50
+
 typedef struct {
     char key[48];
     bool offered;  /* paced, and timing task delivery too */
     bool no_tasks; /* the daemon reads the directory whose one route opens no task */
     bool pair;     /* one of the routing pair: at least PAIR_ROUNDS_MIN rounds */
+    bool queries;  /* a querier asks for a grid's open tasks throughout (bench_query.h) */
     uint32_t npub, window;
     double rate;
     uint64_t events;
@@ -94,11 +106,26 @@ static void emit_task_json(const bench_result_t *r)
     bench_json_str("task_na", na);
 }
 
+static bench_querier_t querier;
+
+static void emit_query_json(void)
+{
+    bench_json_u64("queries", querier.n);
+    bench_json_u64("query_tasks", querier.tasks);
+    bench_json_num("query_p50_ms", bench_pct_ms(querier.us, querier.n, 0.50));
+    bench_json_num("query_p99_ms", bench_pct_ms(querier.us, querier.n, 0.99));
+    bench_json_num("query_max_ms", bench_pct_ms(querier.us, querier.n, 1.0));
+    bench_json_bool("query_failed", querier.failed);
+}
+
 static void emit_json(const ingest_case_t *c, int round, const bench_result_t *r,
                       const bench_gbd_stats_t *st, const cpu_use_t *cpu)
 {
     bench_json_begin("ingest", c->key, round, c->offered ? "p99_ms" : "per_s", !c->offered);
-    bench_json_str("case", c->offered ? "offered" : c->no_tasks ? "routing-off" : "flat-out");
+    bench_json_str("case", c->offered    ? "offered"
+                           : c->no_tasks ? "routing-off"
+                           : c->queries  ? "queries"
+                                         : "flat-out");
     bench_json_u64("publishers", c->npub);
     bench_json_u64("window", c->window);
     bench_json_num("offered", c->rate);
@@ -122,6 +149,8 @@ static void emit_json(const ingest_case_t *c, int round, const bench_result_t *r
         bench_json_str("why", r->why);
     if (c->offered)
         emit_task_json(r);
+    if (c->queries)
+        emit_query_json();
     bench_json_end();
 }
 
@@ -140,6 +169,13 @@ static void print_row(const ingest_case_t *c, int round, const bench_result_t *r
                 "p99.9 %.2f ms, %" PRIu64 " feed records lost%s%s\n",
                 r->tasks, r->task_p50_ms, r->task_p99_ms, r->task_p999_ms, r->feed_gaps,
                 r->feed_why[0] ? "; " : "", r->feed_why);
+    if (c->queries)
+        fprintf(stderr,
+                "           %" PRIu64 " queries of %s's first %u open tasks: p50 %.2f  p99 %.2f  "
+                "max %.2f ms%s\n",
+                querier.n, QUERY_GRID, QUERY_PAGE, bench_pct_ms(querier.us, querier.n, 0.5),
+                bench_pct_ms(querier.us, querier.n, 0.99), bench_pct_ms(querier.us, querier.n, 1),
+                querier.failed ? " (a query failed)" : "");
 }
 
 /* "--set directory=..." of the directory without tasks (empty until written). */
@@ -197,7 +233,13 @@ static int run_case(const ingest_case_t *c, int round, unsigned tag)
     bench_result_t r;
     bench_gbd_stats_t st;
     bench_cpu_t cpu0 = bench_cpu(gbd_pid(d));
+    querier.endpoint = gbd_endpoint(d, "ingest"), querier.grid = QUERY_GRID;
+    querier.limit = QUERY_PAGE, querier.every_ns = QUERY_EVERY_MS * UINT64_C(1000000);
+    bool asking = c->queries && bench_querier_start(&querier) == 0;
     int rc = bench_publish(&load, &r);
+    if (asking)
+        bench_querier_stop(&querier);
+    rc |= c->queries && (!asking || querier.failed || querier.n == 0);
     cpu_use_t cpu = cpu_use(cpu0, bench_cpu(gbd_pid(d)), &r);
     int status = bench_gbd_stop(&d, &st);
     emit_json(c, round, &r, &st, &cpu);
@@ -222,6 +264,8 @@ static int make_cases(const settings_t *s, ingest_case_t *cases)
             c->pair = true;
             cases[n] = *c, cases[n].no_tasks = true;
             snprintf(cases[n++].key, sizeof c->key, "flat-out 4 pub, routing off");
+            cases[n] = *c, cases[n].pair = false, cases[n].queries = true;
+            snprintf(cases[n++].key, sizeof c->key, "flat-out 4 pub + queries");
         }
     }
     ingest_case_t *c = &cases[n++];
@@ -236,7 +280,7 @@ static int make_cases(const settings_t *s, ingest_case_t *cases)
 
 static int run_all(const settings_t *s)
 {
-    ingest_case_t cases[5];
+    ingest_case_t cases[6];
     int n = make_cases(s, cases), rc = 0;
     unsigned tag = 0;
     bool exact = false; /* -o names one case exactly: that one only */

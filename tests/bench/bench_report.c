@@ -159,7 +159,33 @@ static void ingest_row(const char *key)
            num(g.best, "p50_ms"), num(g.best, "p99_ms"), num(g.best, "p999_ms"),
            num(g.best, "batch_avg"), num(g.best, "cpu_us_per_event"),
            100 * num(g.best, "main_thread_busy"), failed_note(&g),
-           strcmp(str(g.best, "case"), "routing-off") == 0 ? "  routing off" : "");
+           strcmp(str(g.best, "case"), "routing-off") == 0 ? "  routing off"
+           : strcmp(str(g.best, "case"), "queries") == 0   ? "  + queries"
+                                                           : "");
+}
+
+/* The querier's round trips in the flat-out run beside it: the best round's (by ingest), and
+ * the p99 over rounds. */
+static void query_row(const char *key)
+{
+    group_t g;
+    size_t i;
+    json_t *o;
+    double lo = INFINITY, hi = 0;
+    if (!group(key, &g) || isnan(num(g.best, "query_p50_ms")))
+        return;
+    json_array_foreach(lines, i,
+                       o) if (strcmp(str(o, "key"), key) == 0 && !isnan(num(o, "query_p99_ms")))
+    {
+        lo = fmin(lo, num(o, "query_p99_ms")), hi = fmax(hi, num(o, "query_p99_ms"));
+    }
+    printf("  4 publishers flat out, a query of g1's first %.0f open tasks every 50 ms:\n",
+           num(g.best, "query_tasks"));
+    printf("  query round trip p50 / p99 / max    %.2f / %.2f / %.2f ms  (p99 over rounds "
+           "%.2f..%.2f; %.0f queries)%s\n",
+           num(g.best, "query_p50_ms"), num(g.best, "query_p99_ms"), num(g.best, "query_max_ms"),
+           lo, hi, num(g.best, "queries"),
+           json_is_true(json_object_get(g.best, "query_failed")) ? "  FAILED" : "");
 }
 
 /* Routing's cost (the routing issue's rule: routing and task creation may cost at most a fifth
@@ -357,6 +383,7 @@ int main(int argc, char **argv)
     routing_cost();
     printf("\nLatency under load\n");
     each_key("ingest", "offered", offered_row);
+    each_key("ingest", "flat-out 4 pub + queries", query_row);
 
     printf("\nCeilings, measured beside it in the same run %27s  %-21s %7s\n", "ev/s", "spread",
            "gridbus");

@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "bench_gbd.h"
 #include "bench_pub.h"
+#include "bench_query.h"
 
 #define SLICES 10
 #define QUERY_GRID "g1"
@@ -116,48 +117,8 @@ static int ingest_at_scale(gbd_t *d, const settings_t *s, int round)
     return rc;
 }
 
-/* One request/reply connection to the daemon's ingest socket. */
-typedef struct {
-    void *ctx, *sock;
-    wire_decoder_t *dec;
-    msgpack_sbuffer req;
-    zmq_msg_t reply; /* the last reply; what decoding it points into */
-} client_t;
-
-static int client_open(client_t *c, const char *endpoint)
-{
-    int linger = 0, timeout = 30000;
-    c->ctx = zmq_ctx_new();
-    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
-    c->dec = wire_decoder_new();
-    msgpack_sbuffer_init(&c->req);
-    zmq_msg_init(&c->reply);
-    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    return c->dec && zmq_connect(c->sock, endpoint) == 0 ? 0 : -1;
-}
-
-static void client_close(client_t *c)
-{
-    zmq_msg_close(&c->reply);
-    wire_decoder_destroy(&c->dec);
-    msgpack_sbuffer_destroy(&c->req);
-    zmq_close(c->sock);
-    zmq_ctx_term(c->ctx);
-}
-
-/* Sends what is packed in c->req and decodes the reply: 0, or -1. */
-static int client_call(client_t *c, wire_reply_t *rep)
-{
-    gb_error_t err;
-    if (zmq_send(c->sock, c->req.data, c->req.size, 0) < 0 ||
-        zmq_msg_recv(&c->reply, c->sock, 0) < 0)
-        return -1;
-    return wire_decode_reply(c->dec, zmq_msg_data(&c->reply), zmq_msg_size(&c->reply), rep, &err);
-}
-
 /* The events and tasks (task feed) heads of the daemon's pong; 0 when absent. */
-static void client_heads(client_t *c, uint64_t *events, uint64_t *tasks)
+static void client_heads(bench_client_t *c, uint64_t *events, uint64_t *tasks)
 {
     wire_reply_t rep;
     msgpack_packer pk;
@@ -165,7 +126,7 @@ static void client_heads(client_t *c, uint64_t *events, uint64_t *tasks)
     msgpack_sbuffer_clear(&c->req);
     msgpack_packer_init(&pk, &c->req, msgpack_sbuffer_write);
     wire_pack_ping(&pk, 1);
-    if (client_call(c, &rep) == 0 && rep.op == WIRE_REPLY_PONG) {
+    if (bench_client_call(c, &rep) == 0 && rep.op == WIRE_REPLY_PONG) {
         wire_get_u64(rep.heads, "events", events);
         wire_get_u64(rep.heads, "tasks", tasks);
     }
@@ -174,34 +135,12 @@ static void client_heads(client_t *c, uint64_t *events, uint64_t *tasks)
 /* The events head the daemon reports in its pong, or 0. */
 static uint64_t events_head(const char *endpoint)
 {
-    client_t c;
+    bench_client_t c;
     uint64_t events = 0, tasks;
-    if (client_open(&c, endpoint) == 0)
+    if (bench_client_open(&c, endpoint) == 0)
         client_heads(&c, &events, &tasks);
-    client_close(&c);
+    bench_client_close(&c);
     return events;
-}
-
-/* One page of grid's open tasks after task seq after: its round trip in ms, with the
- * tasks it held and the next cursor; -1 when refused (a daemon without queries). */
-static double query_page(client_t *c, const char *grid, uint64_t after, uint32_t *n, uint64_t *next)
-{
-    wire_reply_t rep;
-    msgpack_packer pk;
-    wire_query_args_t q = {.what = WIRE_Q_TASKS, .after = after, .limit = QUERY_PAGE};
-    q.grid = (gb_str_t){grid, (uint32_t)strlen(grid)};
-    msgpack_sbuffer_clear(&c->req);
-    msgpack_packer_init(&pk, &c->req, msgpack_sbuffer_write);
-    wire_pack_query(&pk, 1, &q);
-    uint64_t t0 = bench_now_ns();
-    if (client_call(c, &rep) < 0 || rep.op != WIRE_REPLY_RESULT)
-        return -1;
-    double ms = (double)(bench_now_ns() - t0) / 1e6;
-    const msgpack_object *tasks = event_map_get(rep.root, "tasks");
-    *n = tasks && tasks->type == MSGPACK_OBJECT_ARRAY ? tasks->via.array.size : 0;
-    *next = 0;
-    wire_get_u64(rep.root, "next", next);
-    return ms;
 }
 
 typedef struct {
@@ -211,19 +150,19 @@ typedef struct {
 } query_result_t;
 
 /* The first page QUERY_REPEAT times, then every page of the grid's open tasks. */
-static int time_queries(client_t *c, query_result_t *q)
+static int time_queries(bench_client_t *c, query_result_t *q)
 {
     double ms[QUERY_REPEAT];
     uint64_t next = 0, t0;
     uint32_t n = 0;
     for (int i = 0; i < QUERY_REPEAT; i++)
-        if ((ms[i] = query_page(c, QUERY_GRID, 0, &q->page_tasks, &next)) < 0)
+        if ((ms[i] = bench_query_page(c, QUERY_GRID, QUERY_PAGE, 0, &q->page_tasks, &next)) < 0)
             return -1;
     qsort(ms, QUERY_REPEAT, sizeof ms[0], cmp_double);
     q->page_p50_ms = ms[QUERY_REPEAT / 2], q->page_max_ms = ms[QUERY_REPEAT - 1];
     t0 = bench_now_ns(), next = 0;
     do {
-        if (query_page(c, QUERY_GRID, next, &n, &next) < 0)
+        if (bench_query_page(c, QUERY_GRID, QUERY_PAGE, next, &n, &next) < 0)
             return -1;
         q->walk_tasks += n, q->walk_pages++;
     } while (next && bench_now_ns() - t0 < QUERY_WALK_MAX_NS);
@@ -254,10 +193,10 @@ static void emit_query(const settings_t *s, int round, const query_result_t *q)
 /* Times a query for one grid's open tasks; n/a from a daemon that keeps no tasks. */
 static void open_tasks_query(gbd_t *d, const settings_t *s, int round)
 {
-    client_t c;
+    bench_client_t c;
     query_result_t q = {0};
     uint64_t events;
-    int rc = client_open(&c, gbd_endpoint(d, "ingest"));
+    int rc = bench_client_open(&c, gbd_endpoint(d, "ingest"));
     if (rc == 0)
         client_heads(&c, &events, &q.stored_tasks);
     if (rc == 0 && q.stored_tasks && time_queries(&c, &q) == 0)
@@ -265,7 +204,7 @@ static void open_tasks_query(gbd_t *d, const settings_t *s, int round)
     else
         bench_json_na("scale", "open tasks query", "one grid's open tasks",
                       "n/a (this daemon keeps no tasks or answers no task query)");
-    client_close(&c);
+    bench_client_close(&c);
 }
 
 /* SIGTERM, then start until READY=1, both timed; checks every event is still there. */
