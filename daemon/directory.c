@@ -182,6 +182,8 @@ static int load_id(loader_t *ld, struct fy_node *node, const char *what, char **
     if (!id_valid(*out))
         return FAIL(ld, node, "bad %s '%s': expected 1 to %d of A-Z a-z 0-9 . _ : -", what, *out,
                     ID_MAX);
+    if (strcmp(*out, "-") == 0) /* task topics and loads write "-" for none (parked, grid-less) */
+        return FAIL(ld, node, "bad %s '-': reserved, it stands for none in task topics", what);
     return 0;
 }
 

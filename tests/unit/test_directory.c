@@ -363,6 +363,12 @@ Test(directory, ids_checked)
                  "to 64 of A-Z a-z 0-9 . _ : -");
     expect_error(BASE "  - {id: '', name: 丙, roles: [police]}\n",
                  "11:11: member id: missing value");
+    /* "-" alone stands for nobody in task topics and loads (parked, grid-less tasks) */
+    expect_error(BASE "  - {id: '-', name: 丙, roles: [police]}\n",
+                 "11:11: bad member id '-': reserved, it stands for none in task topics");
+    expect_error("community: {id: c, name: t, subdistrict: s}\ngrids: [{id: '-', name: "
+                 "一}]\nmembers: []\n",
+                 "2:15: bad grid id '-': reserved, it stands for none in task topics");
     expect_error("community: {id: 'a b', name: t, subdistrict: s}\ngrids: [{id: g1, name: "
                  "一}]\nmembers: []\n",
                  "1:18: bad community id 'a b': expected 1 to 64 of A-Z a-z 0-9 . _ : -");
