@@ -41,7 +41,7 @@ TLIB_SRC   := $(wildcard tests/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 E2E_SRC    := $(wildcard tests/e2e/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
-GEN_SRC    := tests/gen/gridbus-gen.c
+GEN_SRC    := $(wildcard tests/gen/*.c)
 
 # $(call objs,BUILDDIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
