@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "gbload.h"
 #include "gbtest.h"
 #include "harness.h"
 
@@ -45,9 +46,7 @@
 
 static gbd_t *d, *d2;
 static void *ctx;
-static json_t *sent;  /* every event sent; its index is the request's rid */
-static json_t *acked; /* id -> {seq, event} */
-static wire_decoder_t *dec;
+static gbload_t load; /* the events sent, and those acked */
 static char tmp[256]; /* this test's scratch folder */
 
 static void setup(void)
@@ -55,9 +54,7 @@ static void setup(void)
     snprintf(tmp, sizeof tmp, "%s/gbbackup.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
     ctx = zmq_ctx_new();
-    sent = json_array();
-    acked = gbt_acked_new();
-    dec = wire_decoder_new();
+    gbload_init(&load, "bk");
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -76,9 +73,7 @@ static void teardown(void)
         cr_expect_eq(gbd_stop(&d), 0, "gridbusd did not exit cleanly on SIGTERM");
     gbd_free(&d2);
     gbd_free(&d);
-    wire_decoder_destroy(&dec);
-    json_decref(sent);
-    json_decref(acked);
+    gbload_fini(&load);
     if (!getenv("GBD_KEEP"))
         nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -183,56 +178,6 @@ static int run_backup(const char *state, const char *dir)
 
 /* ---- the load ---- */
 
-static void send_event(void *sock, size_t n)
-{
-    msgpack_sbuffer req;
-    gbt_pack_publish(&req, n, json_array_get(sent, n));
-    cr_assert_eq(zmq_send(sock, req.data, req.size, 0), (int)req.size, "send: %s",
-                 zmq_strerror(zmq_errno()));
-    msgpack_sbuffer_destroy(&req);
-}
-
-/* Makes up the next event (the four field types in turn: repairs and patrol issues open
- * tasks) and sends it. */
-static void send_next(void *sock)
-{
-    char id[48];
-    size_t n = json_array_size(sent);
-    snprintf(id, sizeof id, "bk-%06zu", n);
-    json_t *ev = gbt_event(gbt_types[n % 4], id);
-    const char *text = n % 4 == 0 ? "summary" : n % 4 == 3 ? "counterparty" : "description";
-    json_object_set_new(json_object_get(ev, "body"), text, json_sprintf("load event %zu", n));
-    json_array_append_new(sent, ev);
-    send_event(sock, n);
-}
-
-/* Reads the replies waiting on sock, records the acks; how many were read. */
-static size_t drain_acks(void *sock)
-{
-    size_t n = 0;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    while (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) >= 0) {
-        wire_reply_t r;
-        gb_error_t err;
-        cr_assert_eq(wire_decode_reply(dec, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err), 0,
-                     "reply does not decode: %s", err.msg);
-        cr_assert(r.rid && r.rid->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-                      r.rid->via.u64 < json_array_size(sent),
-                  "a reply with a rid we never sent");
-        cr_assert(r.op == WIRE_REPLY_ACK && !r.dup, "want a fresh ack, got op %d code %s",
-                  (int)r.op, gb_code_name(r.code));
-        json_t *ev = json_array_get(sent, (size_t)r.rid->via.u64);
-        const char *id = json_string_value(json_object_get(ev, "id"));
-        cr_assert(gbt_str_is(r.id, id), "the ack for rid %" PRIu64 " names another id",
-                  r.rid->via.u64);
-        cr_assert_eq(gbt_acked_add(acked, id, r.seq, ev), 0, "%s", gbt_why());
-        n++;
-    }
-    zmq_msg_close(&m);
-    return n;
-}
-
 typedef struct {
     zmq_pollitem_t items[PUBLISHERS + 1]; /* the DEALERs, then the backup's pidfd */
     size_t until;                         /* send no event past this count */
@@ -244,17 +189,17 @@ typedef struct {
 
 static bool may_send(const load_t *l, bool waiting_for_backup)
 {
-    return json_array_size(sent) < l->until && (!waiting_for_backup || l->backup);
+    return json_array_size(load.sent) < l->until && (!waiting_for_backup || l->backup);
 }
 
 static void pump_socket(load_t *l, int p, bool with_backup)
 {
-    size_t got = drain_acks(l->items[p].socket);
+    size_t got = gbload_drain(&load, l->items[p].socket);
     l->outstanding -= got;
     if (l->backup)
         l->acks_during += got;
     for (size_t k = 0; k < got && may_send(l, with_backup); k++, l->outstanding++)
-        send_next(l->items[p].socket);
+        gbload_send_next(&load, l->items[p].socket);
 }
 
 /* Publishes with WINDOW in flight per DEALER until l->until events are sent (and, with a
@@ -270,7 +215,7 @@ static void pump(load_t *l)
     }
     for (int p = 0; p < PUBLISHERS; p++)
         for (int w = 0; w < WINDOW && may_send(l, with_backup); w++, l->outstanding++)
-            send_next(l->items[p].socket);
+            gbload_send_next(&load, l->items[p].socket);
     while (l->outstanding > 0 || l->backup) {
         int rc = zmq_poll(l->items, n, GBT_WAIT_MS);
         cr_assert_gt(rc, 0, "nothing within %d ms (%zu outstanding)", GBT_WAIT_MS, l->outstanding);
@@ -385,7 +330,7 @@ Test(backup, hot_backup_under_load_restores_every_event_acked_before_it)
     load_t l = {.until = BEFORE};
     connect_publishers(&l);
     pump(&l);
-    json_t *before = json_deep_copy(acked);
+    json_t *before = json_deep_copy(load.acked);
     cr_assert_eq(json_object_size(before), BEFORE);
     snapshot_t at_start = read_back(d);
 
@@ -402,7 +347,7 @@ Test(backup, hot_backup_under_load_restores_every_event_acked_before_it)
     free(out), free(err);
 
     snapshot_t live = read_back(d);
-    cr_assert_eq(gbt_check_log(acked, live.log), 0, "live: %s", gbt_why());
+    cr_assert_eq(gbt_check_log(load.acked, live.log), 0, "live: %s", gbt_why());
     cr_assert_gt(json_object_size(at_start.tasks), 0, "the load opened no task");
 
     /* A second daemon on a restored copy, the live one still serving. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "gbload.h"
 #include "gbtest.h"
 #include "harness.h"
 
@@ -28,18 +29,14 @@
 
 static gbd_t *d;
 static void *ctx;
-static json_t *acked; /* id -> {seq, event}: every ack seen */
-static json_t *sent;  /* every event sent; its index is the request's rid */
-static wire_decoder_t *dec;
+static gbload_t load; /* the events sent, and those acked */
 
 static void setup(void)
 {
     d = gbd_start(NULL, NULL);
     cr_assert_not_null(d, "gridbusd did not start (see its log above)");
     ctx = zmq_ctx_new();
-    acked = gbt_acked_new();
-    sent = json_array();
-    dec = wire_decoder_new();
+    gbload_init(&load, "crash");
 }
 
 static void teardown(void)
@@ -50,66 +47,10 @@ static void teardown(void)
     if (d && gbd_pid(d))
         cr_expect_eq(gbd_stop(&d), 0, "gridbusd did not exit cleanly on SIGTERM");
     gbd_free(&d);
-    wire_decoder_destroy(&dec);
-    json_decref(acked);
-    json_decref(sent);
+    gbload_fini(&load);
 }
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
-
-/* Sends event n of sent, with rid n. */
-static void send_event(void *sock, size_t n)
-{
-    msgpack_sbuffer req;
-    gbt_pack_publish(&req, n, json_array_get(sent, n));
-    cr_assert_eq(zmq_send(sock, req.data, req.size, 0), (int)req.size, "send: %s",
-                 zmq_strerror(zmq_errno()));
-    msgpack_sbuffer_destroy(&req);
-}
-
-/* Makes up the next event and sends it. */
-static void send_next(void *sock)
-{
-    char id[48];
-    size_t n = json_array_size(sent);
-    snprintf(id, sizeof id, "crash-%06zu", n);
-    json_t *ev = gbt_event(gbt_types[n % 4], id);
-    const char *text = n % 4 == 0 ? "summary" : n % 4 == 3 ? "counterparty" : "description";
-    json_object_set_new(json_object_get(ev, "body"), text, json_sprintf("load event %zu", n));
-    json_array_append_new(sent, ev);
-    send_event(sock, n);
-}
-
-/* Reads every reply waiting on sock, records the acks; returns how many were read. */
-static int drain_acks(void *sock)
-{
-    int n = 0;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    while (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) >= 0) {
-        wire_reply_t r;
-        gb_error_t err;
-        cr_assert_eq(wire_decode_reply(dec, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err), 0,
-                     "reply does not decode: %s", err.msg);
-        cr_assert(r.rid && r.rid->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-                      r.rid->via.u64 < json_array_size(sent),
-                  "a reply with a rid we never sent");
-        if (r.op == WIRE_REPLY_NACK && r.code == GB_E_BUSY) { /* back-pressure: retry */
-            send_event(sock, (size_t)r.rid->via.u64);
-            continue;
-        }
-        cr_assert(r.op == WIRE_REPLY_ACK && !r.dup, "want a fresh ack, got op %d code %s",
-                  (int)r.op, gb_code_name(r.code));
-        json_t *ev = json_array_get(sent, (size_t)r.rid->via.u64);
-        const char *id = json_string_value(json_object_get(ev, "id"));
-        cr_assert(gbt_str_is(r.id, id), "the ack for rid %" PRIu64 " names another id",
-                  r.rid->via.u64);
-        cr_assert_eq(gbt_acked_add(acked, id, r.seq, ev), 0, "%s", gbt_why());
-        n++;
-    }
-    zmq_msg_close(&m);
-    return n;
-}
 
 /* Publishes from PUBLISHERS DEALERs, WINDOW outstanding each, until KILL_AFTER acks have
  * been seen in this cycle; then kills the daemon with requests still in flight. */
@@ -121,7 +62,7 @@ static void publish_then_kill(int cycle)
                                     ZMQ_POLLIN, 0};
         cr_assert_not_null(items[p].socket, "%s", gbt_why());
         for (int w = 0; w < WINDOW; w++)
-            send_next(items[p].socket);
+            gbload_send_next(&load, items[p].socket);
     }
     int seen = 0;
     while (seen < KILL_AFTER) {
@@ -131,16 +72,16 @@ static void publish_then_kill(int cycle)
         for (int p = 0; p < PUBLISHERS; p++) {
             if (!(items[p].revents & ZMQ_POLLIN))
                 continue;
-            int got = drain_acks(items[p].socket);
+            int got = (int)gbload_drain(&load, items[p].socket);
             seen += got;
             for (int k = 0; k < got && seen < KILL_AFTER; k++)
-                send_next(items[p].socket);
+                gbload_send_next(&load, items[p].socket);
         }
     }
     gbd_kill9(d);
     cr_assert_eq(gbd_pid(d), 0);
     for (int p = 0; p < PUBLISHERS; p++) {
-        drain_acks(items[p].socket); /* acks that reached us before the kill count too */
+        gbload_drain(&load, items[p].socket); /* acks that reached us before the kill count too */
         gbt_close(items[p].socket);
     }
 }
@@ -156,19 +97,19 @@ static void assert_all_ours(const json_t *log)
         const char *id = json_string_value(json_object_get(ev, "id"));
         cr_assert(id && strncmp(id, "crash-", 6) == 0, "record %zu is not ours", i);
         size_t n = strtoul(id + 6, NULL, 10);
-        cr_assert_lt(n, json_array_size(sent), "record %zu: %s was never sent", i, id);
-        cr_assert(json_equal(ev, json_array_get(sent, n)), "record %zu: %s with other content", i,
-                  id);
+        cr_assert_lt(n, json_array_size(load.sent), "record %zu: %s was never sent", i, id);
+        cr_assert(json_equal(ev, json_array_get(load.sent, n)), "record %zu: %s with other content",
+                  i, id);
     }
 }
 
 /* Resends RESENDS acked ids spread over all cycles: each a dup with its acked seq. */
 static void assert_resends_are_dups(gbt_client_t *c)
 {
-    size_t total = json_object_size(acked), step = total / RESENDS + 1, i = 0;
+    size_t total = json_object_size(load.acked), step = total / RESENDS + 1, i = 0;
     const char *id;
     json_t *a;
-    json_object_foreach(acked, id, a)
+    json_object_foreach(load.acked, id, a)
     {
         if (i++ % step)
             continue;
@@ -187,16 +128,16 @@ static void restart_and_verify(int cycle)
     cr_assert_not_null(c, "%s", gbt_why());
     json_t *log = gbt_replay_all(c, 0);
     cr_assert_not_null(log, "cycle %d: replay: %s", cycle, gbt_why());
-    cr_assert_eq(gbt_check_log(acked, log), 0, "cycle %d: %s", cycle, gbt_why());
+    cr_assert_eq(gbt_check_log(load.acked, log), 0, "cycle %d: %s", cycle, gbt_why());
     assert_all_ours(log);
-    cr_assert_geq(json_array_size(log), json_object_size(acked));
-    cr_assert_leq(json_array_size(log), json_array_size(sent));
+    cr_assert_geq(json_array_size(log), json_object_size(load.acked));
+    cr_assert_leq(json_array_size(log), json_array_size(load.sent));
     json_t *last = json_object_get(json_array_get(log, json_array_size(log) - 1), "seq");
     cr_assert_eq(gbt_head(c), json_integer_value(last),
                  "cycle %d: head is not the last seq in the log", cycle);
     assert_resends_are_dups(c);
-    cr_log_info("cycle %d: %zu sent, %zu acked, %zu in the log", cycle, json_array_size(sent),
-                json_object_size(acked), json_array_size(log));
+    cr_log_info("cycle %d: %zu sent, %zu acked, %zu in the log", cycle, json_array_size(load.sent),
+                json_object_size(load.acked), json_array_size(log));
     json_decref(log);
     gbt_client_free(&c);
 }
@@ -204,10 +145,10 @@ static void restart_and_verify(int cycle)
 Test(crash, kill9_while_publishing_loses_no_acked_event)
 {
     for (int cycle = 1; cycle <= CYCLES; cycle++) {
-        size_t before = json_object_size(acked);
+        size_t before = json_object_size(load.acked);
         publish_then_kill(cycle);
-        cr_assert_geq(json_object_size(acked) - before, KILL_AFTER);
+        cr_assert_geq(json_object_size(load.acked) - before, KILL_AFTER);
         restart_and_verify(cycle);
     }
-    cr_assert_geq(json_object_size(acked), (size_t)CYCLES * KILL_AFTER);
+    cr_assert_geq(json_object_size(load.acked), (size_t)CYCLES * KILL_AFTER);
 }
