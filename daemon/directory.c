@@ -662,13 +662,18 @@ const directory_compound_t *directory_compound_at(const directory_t *self, size_
 const directory_member_t *const *directory_holders(const directory_t *self, const char *role,
                                                    size_t *n)
 {
-    for (size_t r = 0; r < NROLES; r++)
-        if (strcmp(roles[r], role) == 0) {
-            *n = self->holder_start[r + 1] - self->holder_start[r];
-            return self->holders + self->holder_start[r];
-        }
-    *n = 0;
-    return NULL;
+    size_t r = 0;
+    while (r < NROLES && roles[r] != role) /* routes name roles by these very strings */
+        r++;
+    for (size_t i = 0; r == NROLES && i < NROLES; i++)
+        if (strcmp(roles[i], role) == 0)
+            r = i;
+    if (r == NROLES) {
+        *n = 0;
+        return NULL;
+    }
+    *n = self->holder_start[r + 1] - self->holder_start[r];
+    return self->holders + self->holder_start[r];
 }
 
 const char *const *directory_roles(size_t *n)
