@@ -6,9 +6,13 @@
 
 #include <string.h>
 
-#include "be64.h"
 #include "gb_code.h"
+#include "mpr.h"
 #include "wire.h"
+
+/* How deep a stored record may nest, as deep as a frame on the wire: no record gridbusd
+ * writes comes near it; a damaged one deeper is refused before msgpack-c unpacks it. */
+#define RECORD_LEVELS 32
 
 /* The summary's positions. */
 enum {
@@ -298,7 +302,11 @@ static void read_history(const msgpack_object *h, task_t *t)
 static const msgpack_object *unpack(msgpack_zone *zone, const void *data, size_t len,
                                     msgpack_object *obj)
 {
-    size_t off = 0;
+    size_t off = 0, used;
+    /* walked first, as the wire's frames are: a damaged record's header could claim billions
+     * of items, and msgpack-c would size its allocation from the claim */
+    if (mpr_scan(data, len, RECORD_LEVELS, &used) < 0 || used != len)
+        return NULL;
     msgpack_zone_clear(zone);
     return msgpack_unpack(data, len, &off, zone, obj) == MSGPACK_UNPACK_SUCCESS ? obj : NULL;
 }
@@ -348,160 +356,22 @@ int taskrec_decode_feed(msgpack_zone *zone, const void *data, size_t len, taskre
 
 /* ---- the indexer's read: a few fields of a feed record, in place ----
  * Unpacking a whole record into a zone and copying every text was a fifth of the indexer's
- * work a task; it needs 8 of the summary's 20 fields. The reader walks the msgpack bytes,
- * skipping what it does not keep; a value of another type reads as the decoder's would
- * (0, "", false), and anything malformed or nested deeper than a record can be refuses
- * the record. */
+ * work a task; it needs 8 of the summary's 20 fields. mpr walks the msgpack bytes, skipping
+ * what is not kept; a value of another type reads as the decoder's would (0, "", false), and
+ * anything malformed refuses the record. */
 
-#define READ_DEPTH_MAX 8
-
-typedef struct {
-    const unsigned char *p, *end;
-    bool bad;
-} reader_t;
-
-static uint64_t read_be(reader_t *r, size_t n)
+static void read_text(mpr_t *r, char *dst, size_t cap)
 {
-    uint64_t v = 0;
-    if ((size_t)(r->end - r->p) < n) {
-        r->bad = true, r->p = r->end;
-        return 0;
-    }
-    if (n == 8)
-        v = be64_get(r->p);
-    else
-        for (size_t i = 0; i < n; i++)
-            v = v << 8 | r->p[i];
-    r->p += n;
-    return v;
+    const char *p;
+    size_t n;
+    mpr_str(r, &p, &n);
+    copy_text(p, n, dst, cap);
 }
 
-static unsigned char read_tag(reader_t *r)
-{
-    if (r->p >= r->end) {
-        r->bad = true;
-        return 0xc1; /* never used by msgpack */
-    }
-    return *r->p++;
-}
-
-/* The bytes (n) and the elements (items) that follow tag c. -1 for a tag that is not
- * msgpack. */
-static int extent_of(reader_t *r, unsigned char c, uint64_t *n, uint64_t *items)
-{
-    static const unsigned char fixed[] = {[0xca - 0xc0] = 4, [0xcb - 0xc0] = 8, [0xcc - 0xc0] = 1,
-                                          [0xcd - 0xc0] = 2, [0xce - 0xc0] = 4, [0xcf - 0xc0] = 8,
-                                          [0xd0 - 0xc0] = 1, [0xd1 - 0xc0] = 2, [0xd2 - 0xc0] = 4,
-                                          [0xd3 - 0xc0] = 8, [0xd4 - 0xc0] = 2, [0xd5 - 0xc0] = 3,
-                                          [0xd6 - 0xc0] = 5, [0xd7 - 0xc0] = 9, [0xd8 - 0xc0] = 17};
-    *n = *items = 0;
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        return 0;
-    if (c <= 0x8f || (c >= 0xde && c <= 0xdf)) /* maps: keys and values */
-        *items = 2 * (c <= 0x8f ? c & 0x0fu : read_be(r, c == 0xde ? 2 : 4));
-    else if (c <= 0x9f || c == 0xdc || c == 0xdd)
-        *items = c <= 0x9f ? c & 0x0fu : read_be(r, c == 0xdc ? 2 : 4);
-    else if (c <= 0xbf)
-        *n = c & 0x1fu;
-    else if (c == 0xc4 || c == 0xd9 || c == 0xc5 || c == 0xda || c == 0xc6 || c == 0xdb)
-        *n = read_be(r, c == 0xc4 || c == 0xd9 ? 1 : c == 0xc5 || c == 0xda ? 2 : 4);
-    else if (c >= 0xc7 && c <= 0xc9) /* ext: its type byte, then the data */
-        *n = read_be(r, c == 0xc7 ? 1 : c == 0xc8 ? 2 : 4) + 1;
-    else if (c >= 0xca && c <= 0xd8)
-        *n = fixed[c - 0xc0];
-    else
-        return -1;
-    return 0;
-}
-
-/* The bytes of a scalar that is all in its tag or a fixed run after it (the common
- * elements of a record: small and 64-bit integers, short texts, nil, booleans); 0 for the
- * others. */
-static size_t scalar_size(unsigned char c)
-{
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        return 1;
-    if ((c & 0xe0) == 0xa0)
-        return 1 + (c & 0x1fu);
-    return c == 0xcf || c == 0xd3 ? 9 : 0;
-}
-
-static void skip(reader_t *r, int depth)
-{
-    uint64_t n, items;
-    size_t quick = r->p < r->end ? scalar_size(*r->p) : 0;
-    if (quick && quick <= (size_t)(r->end - r->p)) {
-        r->p += quick;
-        return;
-    }
-    unsigned char c = read_tag(r);
-    if (r->bad || extent_of(r, c, &n, &items) < 0 || r->bad || n > (uint64_t)(r->end - r->p) ||
-        items > (uint64_t)(r->end - r->p) || (items && depth >= READ_DEPTH_MAX)) {
-        r->bad = true;
-        return;
-    }
-    r->p += n;
-    for (uint64_t i = 0; i < items && !r->bad; i++)
-        skip(r, depth + 1);
-}
-
-static int64_t read_int(reader_t *r)
-{
-    unsigned char c = read_tag(r);
-    if (c <= 0x7f || c >= 0xe0)
-        return c >= 0xe0 ? (int8_t)c : (int64_t)c;
-    if (c >= 0xcc && c <= 0xcf)
-        return (int64_t)read_be(r, (size_t)1 << (c - 0xcc));
-    if (c >= 0xd0 && c <= 0xd3) {
-        size_t n = (size_t)1 << (c - 0xd0);
-        uint64_t v = read_be(r, n), sign = (uint64_t)1 << (8 * n - 1);
-        return n == 8 ? (int64_t)v : (int64_t)(v ^ sign) - (int64_t)sign;
-    }
-    r->p--, skip(r, 0);
-    return 0;
-}
-
-static void read_text(reader_t *r, char *dst, size_t cap)
-{
-    unsigned char c = read_tag(r);
-    uint64_t n, items;
-    dst[0] = 0;
-    if ((c & 0xe0) != 0xa0 && c != 0xd9 && c != 0xda && c != 0xdb) {
-        r->p--, skip(r, 0);
-        return;
-    }
-    if (extent_of(r, c, &n, &items) < 0 || r->bad || n > (uint64_t)(r->end - r->p)) {
-        r->bad = true;
-        return;
-    }
-    copy_text((const char *)r->p, (size_t)n, dst, cap);
-    r->p += n;
-}
-
-static bool read_bool(reader_t *r)
-{
-    unsigned char c = read_tag(r);
-    if (c == 0xc2 || c == 0xc3)
-        return c == 0xc3;
-    r->p--, skip(r, 0);
-    return false;
-}
-
-/* An array header: its size, or -1. */
-static int64_t read_array(reader_t *r)
-{
-    unsigned char c = read_tag(r);
-    if ((c & 0xf0) == 0x90)
-        return c & 0x0f;
-    if (c == 0xdc || c == 0xdd)
-        return (int64_t)read_be(r, c == 0xdc ? 2 : 4);
-    return -1;
-}
-
-static void skip_n(reader_t *r, int n)
+static void skip_n(mpr_t *r, int n)
 {
     while (n-- > 0 && !r->bad)
-        skip(r, 1);
+        mpr_skip(r, MPR_LEVELS);
 }
 
 int taskrec_decode_foot(msgpack_zone *zone, const void *data, size_t len, task_t *t)
@@ -509,28 +379,28 @@ int taskrec_decode_foot(msgpack_zone *zone, const void *data, size_t len, task_t
     taskrec_change_t c;
     if (taskrec_feed_is_wire(data, len))
         return taskrec_decode_feed(zone, data, len, &c, t);
-    reader_t r = {data, (const unsigned char *)data + len, false};
+    mpr_t r = mpr_init(data, len);
     task_reset(t);
-    if (read_array(&r) != 5 || read_int(&r) != TASKREC_FORM)
+    if (mpr_array(&r) != 5 || mpr_int(&r) != TASKREC_FORM)
         return -1;
     skip_n(&r, 3); /* at, change, by */
-    int64_t nfields = read_array(&r);
+    int64_t nfields = mpr_array(&r);
     if (nfields < S_COUNT_)
         return -1;
-    t->seq = (uint64_t)read_int(&r);
+    t->seq = (uint64_t)mpr_int(&r);
     skip_n(&r, S_GRID - S_EVENT);
     read_text(&r, t->grid, sizeof t->grid);
     skip_n(&r, S_ASSIGNEE - S_CATEGORY);
     read_text(&r, t->assignee, sizeof t->assignee);
-    int64_t status = read_int(&r);
+    int64_t status = mpr_int(&r);
     skip_n(&r, S_ACCEPT_BY - S_CREATED_AT);
-    t->accept_by = read_int(&r);
-    t->complete_by = read_int(&r);
+    t->accept_by = mpr_int(&r);
+    t->complete_by = mpr_int(&r);
     skip_n(&r, S_OVERDUE_ACCEPT - S_ACCEPTED_AT);
-    t->overdue_accept = read_bool(&r);
-    t->overdue_complete = read_bool(&r);
+    t->overdue_accept = mpr_bool(&r);
+    t->overdue_complete = mpr_bool(&r);
     while (nfields-- > S_OVERDUE_COMPLETE + 1 && !r.bad) /* the rest is read to be checked */
-        skip(&r, 1);
+        mpr_skip(&r, MPR_LEVELS);
     if (r.bad || r.p != r.end || status < 0 || status >= TASK_STATUS_COUNT_ || !t->seq)
         return -1;
     t->status = (task_status_t)status;

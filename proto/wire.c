@@ -1,8 +1,8 @@
 /*
  * wire: decode requests and replies, pack requests and replies (PROTOCOL.md, "Requests").
  *
- * Before msgpack-c builds objects, a frame is walked once without allocating: every
- * container's item count must fit in the bytes that remain and nesting stays under
+ * Before msgpack-c builds objects, a frame is walked once without allocating (mpr_scan):
+ * every container's item count must fit in the bytes that remain and nesting stays under
  * WIRE_DEPTH_MAX. msgpack-c would otherwise size its allocation from a header's claimed
  * count, so a 5-byte frame claiming four billion items could reserve gigabytes.
  */
@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "mpr.h"
 
 #define WIRE_DEPTH_MAX 32
 #define WIRE_ZONE_CHUNK 8192
@@ -37,84 +39,6 @@ void wire_decoder_destroy(wire_decoder_t **self_p)
     *self_p = NULL;
 }
 
-/* Big-endian unsigned of n bytes at p. */
-static uint64_t be(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-/* The size of a head byte's fixed part and what follows it: *len_bytes of length field,
- * *payload fixed payload bytes, *items container items (maps count keys and values). */
-static int head_shape(unsigned c, int *len_bytes, uint64_t *payload, int *items_mul)
-{
-    *len_bytes = 0, *payload = 0, *items_mul = 0;
-    if (c <= 0x7f || c >= 0xe0 || (c >= 0xc0 && c <= 0xc3))
-        return 0; /* fixint, nil, false, true; 0xc1 is rejected by msgpack-c itself */
-    if (c >= 0xa0 && c <= 0xbf)
-        return *payload = c & 0x1f, 0;
-    switch (c) {
-    case 0xc4: case 0xd9: *len_bytes = 1; return 0; /* bin8, str8 */
-    case 0xc5: case 0xda: *len_bytes = 2; return 0;
-    case 0xc6: case 0xdb: *len_bytes = 4; return 0;
-    case 0xc7: *len_bytes = 1, *payload = 1; return 0; /* ext: type byte + data */
-    case 0xc8: *len_bytes = 2, *payload = 1; return 0;
-    case 0xc9: *len_bytes = 4, *payload = 1; return 0;
-    case 0xca: case 0xce: case 0xd2: *payload = 4; return 0;
-    case 0xcb: case 0xcf: case 0xd3: *payload = 8; return 0;
-    case 0xcc: case 0xd0: *payload = 1; return 0;
-    case 0xcd: case 0xd1: *payload = 2; return 0;
-    case 0xd4: *payload = 2; return 0; /* fixext: type + data */
-    case 0xd5: *payload = 3; return 0;
-    case 0xd6: *payload = 5; return 0;
-    case 0xd7: *payload = 9; return 0;
-    case 0xd8: *payload = 17; return 0;
-    case 0xdc: *len_bytes = 2, *items_mul = 1; return 0;
-    case 0xdd: *len_bytes = 4, *items_mul = 1; return 0;
-    case 0xde: *len_bytes = 2, *items_mul = 2; return 0;
-    case 0xdf: *len_bytes = 4, *items_mul = 2; return 0;
-    }
-    return -1;
-}
-
-/* Walks one value at *pos; returns 0 with *pos past it, or -1 when malformed. */
-static int scan(const unsigned char *buf, size_t len, size_t *pos, int depth)
-{
-    int len_bytes = 0, mul = 0;
-    uint64_t payload = 0, n = 0;
-    if (depth > WIRE_DEPTH_MAX || *pos >= len)
-        return -1;
-    unsigned c = buf[(*pos)++];
-    if (c >= 0x80 && c <= 0x9f) { /* fixmap, fixarray: the count is in the head byte */
-        n = c & 0x0f, mul = c <= 0x8f ? 2 : 1;
-    } else {
-        if (head_shape(c, &len_bytes, &payload, &mul) < 0)
-            return -1;
-        if ((uint64_t)(len - *pos) < (uint64_t)len_bytes)
-            return -1;
-        n = be(buf + *pos, len_bytes);
-        *pos += (size_t)len_bytes;
-    }
-    if (mul == 0) {
-        uint64_t skip = payload + n;
-        if ((uint64_t)(len - *pos) < skip)
-            return -1;
-        *pos += (size_t)skip;
-        return 0;
-    }
-    if (depth >= WIRE_DEPTH_MAX)
-        return -1; /* a container at the deepest level would nest one too many */
-    uint64_t items = n * (uint64_t)mul;
-    if (items > len - *pos)
-        return -1;
-    for (uint64_t i = 0; i < items; i++)
-        if (scan(buf, len, pos, depth + 1) < 0)
-            return -1;
-    return 0;
-}
-
 int wire_decode_object(wire_decoder_t *d, const void *buf, size_t len, const msgpack_object **obj,
                        gb_error_t *err)
 {
@@ -123,7 +47,7 @@ int wire_decode_object(wire_decoder_t *d, const void *buf, size_t len, const msg
     *obj = &none;
     if (len == 0)
         return gb_error_set(err, GB_E_DECODE, "empty frame");
-    if (scan(buf, len, &pos, 0) < 0)
+    if (mpr_scan(buf, len, WIRE_DEPTH_MAX, &pos) < 0)
         return gb_error_set(err, GB_E_DECODE, "not valid msgpack");
     if (pos != len)
         return gb_error_set(err, GB_E_DECODE, "%zu trailing bytes after the msgpack value",
@@ -194,8 +118,7 @@ static int opt_str(const msgpack_object *root, const char *key, gb_str_t *out, g
     return 0;
 }
 
-static const char *const query_names[] = {"task", "tasks", "stats", "alerts", "alert",
-                                             "audit"};
+static const char *const query_names[] = {"task", "tasks", "stats", "alerts", "alert", "audit"};
 #define NQUERIES (sizeof query_names / sizeof query_names[0])
 
 /* YYYY-MM-DD, digits where digits go (the calendar decides whether the day exists). */
@@ -215,18 +138,20 @@ static int decode_query(const msgpack_object *root, wire_query_args_t *q, gb_err
     const msgpack_object *overdue = event_map_get(root, "overdue");
     q->limit = WIRE_QUERY_LIMIT_DEFAULT;
     if (wire_get_str(root, "what", &what) < 0)
-        return gb_error_set(err, GB_E_SCHEMA, "what: required, one of task, tasks, stats, alerts, alert, audit");
+        return gb_error_set(err, GB_E_SCHEMA,
+                            "what: required, one of task, tasks, stats, alerts, alert, audit");
     size_t i = 0;
     while (i < NQUERIES &&
            !(strlen(query_names[i]) == what.len && !memcmp(query_names[i], what.ptr, what.len)))
         i++;
     if (i == NQUERIES)
-        return gb_error_set(err, GB_E_SCHEMA, "what: must be one of task, tasks, stats, alerts, alert, audit");
+        return gb_error_set(err, GB_E_SCHEMA,
+                            "what: must be one of task, tasks, stats, alerts, alert, audit");
     q->what = (wire_query_t)i;
     if (opt_str(root, "id", &q->id, err) < 0 || opt_str(root, "grid", &q->grid, err) < 0 ||
         opt_str(root, "assignee", &q->assignee, err) < 0 ||
-        opt_str(root, "status", &q->status, err) < 0 || opt_str(root, "month", &q->month, err) < 0 ||
-        opt_str(root, "day", &q->day, err) < 0)
+        opt_str(root, "status", &q->status, err) < 0 ||
+        opt_str(root, "month", &q->month, err) < 0 || opt_str(root, "day", &q->day, err) < 0)
         return -1;
     if (overdue && overdue->type != MSGPACK_OBJECT_BOOLEAN)
         return gb_error_set(err, GB_E_SCHEMA, "overdue: must be true or false");
@@ -268,11 +193,8 @@ static const struct {
     const char *name;
     wire_op_t op;
 } ops[] = {
-    {"publish", WIRE_OP_PUBLISH},
-    {"ping", WIRE_OP_PING},
-    {"replay", WIRE_OP_REPLAY},
-    {"query", WIRE_OP_QUERY},
-    {"clock", WIRE_OP_CLOCK},
+    {"publish", WIRE_OP_PUBLISH}, {"ping", WIRE_OP_PING},   {"replay", WIRE_OP_REPLAY},
+    {"query", WIRE_OP_QUERY},     {"clock", WIRE_OP_CLOCK},
 };
 
 static int decode_op(const msgpack_object *root, wire_request_t *req, gb_error_t *err)
@@ -324,11 +246,8 @@ static const struct {
     const char *name;
     wire_reply_op_t op;
 } reply_ops[] = {
-    {"ack", WIRE_REPLY_ACK},
-    {"nack", WIRE_REPLY_NACK},
-    {"pong", WIRE_REPLY_PONG},
-    {"records", WIRE_REPLY_RECORDS},
-    {"result", WIRE_REPLY_RESULT},
+    {"ack", WIRE_REPLY_ACK},         {"nack", WIRE_REPLY_NACK},     {"pong", WIRE_REPLY_PONG},
+    {"records", WIRE_REPLY_RECORDS}, {"result", WIRE_REPLY_RESULT},
 };
 
 static int decode_reply_fields(const msgpack_object *root, wire_reply_t *rep, gb_error_t *err)
@@ -399,7 +318,8 @@ void wire_pack_str(msgpack_packer *pk, gb_str_t s)
 }
 
 /* Opens a reply map of n fields plus rid when there is one, and packs op. */
-static void pack_reply_head(msgpack_packer *pk, const msgpack_object *rid, const char *op, uint32_t n)
+static void pack_reply_head(msgpack_packer *pk, const msgpack_object *rid, const char *op,
+                            uint32_t n)
 {
     msgpack_pack_map(pk, n + 1 + (rid != NULL));
     wire_pack_cstr(pk, "op");

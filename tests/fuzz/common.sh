@@ -1,11 +1,12 @@
 # common.sh: what the fuzz scripts (run, replay) share: the targets, the sources each one
 # links, and how to build them. Sourced, not run; the caller has cd'ed to the repository root.
 #
-# fuzz_wire links proto/ alone. fuzz_request links proto/ and daemon/ without main.c: the
+# fuzz_wire links proto/ alone; fuzz_taskrec proto/ and the stored task records' codec
+# (daemon/taskrec.c, task.c). fuzz_request links proto/ and daemon/ without main.c: the
 # request path, the case loop and the task feed (a PUB socket bound nowhere); ingest.c and
 # zwatch.c come along unused, so a new daemon file needs no edit here.
 
-FUZZ_TARGETS_ALL="wire request"
+FUZZ_TARGETS_ALL="wire request taskrec"
 FUZZ_PKGS="libevent libzmq msgpack lmdb libfyaml jansson libsystemd"
 FUZZ_WARN="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers"
 FUZZ_DEFS="-D_GNU_SOURCE -DGB_VERSION=\"fuzz\""
@@ -14,6 +15,7 @@ FUZZ_DEFS="-D_GNU_SOURCE -DGB_VERSION=\"fuzz\""
 fuzz_sources() {
     case "$1" in
     wire) echo tests/fuzz/fuzz_wire.c proto/*.c ;;
+    taskrec) echo tests/fuzz/fuzz_taskrec.c proto/*.c daemon/taskrec.c daemon/task.c ;;
     request)
         echo tests/fuzz/fuzz_request.c proto/*.c $(ls daemon/*.c | grep -v '^daemon/main\.c$')
         ;;

@@ -9,6 +9,7 @@ claiming more than the frame holds).
 
 corpus/wire/     one frame per file, for fuzz_wire (decoder, validator, reply codec)
 corpus/request/  batches for fuzz_request: mode byte + frame (see fuzz_request.c)
+corpus/taskrec/  stored task and task-feed records for fuzz_taskrec (daemon/taskrec.c)
 """
 import os
 import struct
@@ -378,6 +379,47 @@ def lifecycle_seeds(wire):
     return s
 
 
+# --- stored task records (daemon/taskrec.c: form 1 positional arrays) ----------------------
+
+def summary(seq, grid, assignee, status, accept_by=AT + 3600000, overdue=(False, False),
+            returned=()):
+    """A task's summary as the store keeps it: [seq, event, type, route, role, grid, category,
+    assignee, status, created_at, accept_by, complete_by, accepted_at, done_at, closed_at,
+    overdue_accept, overdue_complete, fee_fen, fee_waived_fen, [returned_by...]]."""
+    return [seq, "ev-%d" % seq, "repair.requested", "repairs-to-home-helpers", "home_helper",
+            grid, "水电", assignee, status, AT, accept_by, AT + 86400000, 0, 0, 0,
+            overdue[0], overdue[1], 4500, -1, list(returned)]
+
+
+def taskrec_seeds():
+    """Task records [1, summary, history] and feed records [1, at, change, by, summary]:
+    dispatched, done (returned once, overdue), parked and grid-less; the earlier wire-map
+    form of a feed record; and a few damaged ones."""
+    seeds = {}
+    tasks = {
+        "dispatched": (summary(1, "g1", "helper-7", 0), "dispatched"),
+        "done": (summary(1234567, "g2", "helper-7", 3, overdue=(False, True),
+                         returned=["helper-2"]), "completed"),
+        "parked": (summary(42, "g3", "", 6, accept_by=0), "parked"),
+        "gridless": (summary(77, "", "xu.na", 0), "dispatched"),
+    }
+    for name, (s, change) in tasks.items():
+        history = [[AT, "cadre-1", "created", "repairs-to-home-helpers"],
+                   [AT, "gridbusd", change, s[7] or "nobody holds the route's roles"]]
+        seeds["task-" + name] = pack([1, s, history])
+        seeds["feed-" + name] = pack([1, AT, change, "cadre-1", s])
+    seeds["feed-wire-map"] = pack({"seq": 3, "topic": "task/g1/helper-7", "at": AT,
+                                   "change": "accepted", "by": "helper-7",
+                                   "task": {"id": "t-9", "seq": 9, "grid": "g1",
+                                            "assignee": "helper-7", "status": "accepted"}})
+    seeds["bad-form-2"] = pack([2, AT, "dispatched", "cadre-1", summary(5, "g1", "m", 0)])
+    seeds["bad-status"] = pack([1, AT, "dispatched", "cadre-1", summary(5, "g1", "m", 99)])
+    seeds["bad-short-summary"] = pack([1, AT, "dispatched", "cadre-1", [5, "ev"]])
+    seeds["bad-trailing"] = pack([1, AT, "x", "y", summary(5, "g1", "m", 0)]) + b"\xc0"
+    seeds["bad-deep"] = pack([1, AT, "x", Raw(nest(12)), summary(5, "g1", "m", 0)])
+    return seeds
+
+
 def dictionary():
     words = set()
     for t, (by, grid, body) in BODIES.items():
@@ -418,9 +460,11 @@ def main():
     wire = wire_seeds()
     write_dir(os.path.join(HERE, "corpus", "wire"), wire)
     write_dir(os.path.join(HERE, "corpus", "request"), request_seeds(wire))
+    write_dir(os.path.join(HERE, "corpus", "taskrec"), taskrec_seeds())
     with open(os.path.join(HERE, "gridbus.dict"), "w") as f:
         f.write(dictionary())
-    print("wire: %d seeds, request: %d seeds" % (len(wire), len(request_seeds(wire))))
+    print("wire: %d seeds, request: %d seeds, taskrec: %d seeds" %
+          (len(wire), len(request_seeds(wire)), len(taskrec_seeds())))
 
 
 if __name__ == "__main__":
