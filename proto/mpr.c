@@ -109,26 +109,34 @@ void mpr_skip(mpr_t *r, int levels)
 {
     int len_bytes = 0, mul = 0;
     uint64_t payload = 0, n = 0;
-    if (r->bad || r->p >= r->end)
-        return fail(r);
+    if (r->bad || r->p >= r->end) {
+        fail(r);
+        return;
+    }
     unsigned c = *r->p++;
     if (c >= 0x80 && c <= 0x9f) { /* fixmap, fixarray: the count is in the head byte */
         n = c & 0x0f, mul = c <= 0x8f ? 2 : 1;
     } else {
-        if (head_shape(c, &len_bytes, &payload, &mul) < 0 || left(r) < (size_t)len_bytes)
-            return fail(r);
+        if (head_shape(c, &len_bytes, &payload, &mul) < 0 || left(r) < (size_t)len_bytes) {
+            fail(r);
+            return;
+        }
         n = be(r->p, len_bytes);
         r->p += len_bytes;
     }
     if (mul == 0) {
-        if (left(r) < payload + n)
-            return fail(r);
+        if (left(r) < payload + n) {
+            fail(r);
+            return;
+        }
         r->p += payload + n;
         return;
     }
-    uint64_t items = n * (uint64_t)mul;
-    if (levels <= 0 || items > left(r)) /* each item takes a byte at least */
-        return fail(r);
+    uint64_t items = n * (uint64_t)mul; /* each item takes a byte at least */
+    if (levels <= 0 || items > left(r)) {
+        fail(r);
+        return;
+    }
     for (uint64_t i = 0; i < items && !r->bad; i++)
         mpr_skip(r, levels - 1);
 }
@@ -165,17 +173,25 @@ int64_t mpr_int(mpr_t *r)
 void mpr_str(mpr_t *r, const char **s, size_t *len)
 {
     *s = "", *len = 0;
-    if (r->bad || r->p >= r->end)
-        return fail(r);
+    if (r->bad || r->p >= r->end) {
+        fail(r);
+        return;
+    }
     unsigned c = *r->p;
     int len_bytes = c >= 0xa0 && c <= 0xbf ? 0 : c == 0xd9 ? 1 : c == 0xda ? 2 : c == 0xdb ? 4 : -1;
-    if (len_bytes < 0)
-        return mpr_skip(r, MPR_LEVELS);
-    if (left(r) < (size_t)len_bytes + 1)
-        return fail(r);
+    if (len_bytes < 0) {
+        mpr_skip(r, MPR_LEVELS);
+        return;
+    }
+    if (left(r) < (size_t)len_bytes + 1) {
+        fail(r);
+        return;
+    }
     uint64_t n = len_bytes ? be(r->p + 1, len_bytes) : (uint64_t)(c & 0x1f);
-    if (left(r) - 1 - (size_t)len_bytes < n)
-        return fail(r);
+    if (left(r) - 1 - (size_t)len_bytes < n) {
+        fail(r);
+        return;
+    }
     *s = (const char *)r->p + 1 + len_bytes, *len = (size_t)n;
     r->p += 1 + len_bytes + n;
 }

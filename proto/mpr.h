@@ -23,7 +23,8 @@ typedef struct {
 
 static inline mpr_t mpr_init(const void *buf, size_t len)
 {
-    return (mpr_t){(const unsigned char *)buf, (const unsigned char *)buf + len, false};
+    const unsigned char *p = buf;
+    return (mpr_t){p, len ? p + len : p, false}; /* buf may be NULL when len is 0 */
 }
 
 /* How deep a value that a typed reader below skips (one of another type) may nest. */

@@ -110,6 +110,9 @@ static bench_querier_t querier;
 
 static void emit_query_json(void)
 {
+    bench_json_str("query_grid", QUERY_GRID);
+    bench_json_u64("query_page", QUERY_PAGE);
+    bench_json_u64("query_every_ms", QUERY_EVERY_MS);
     bench_json_u64("queries", querier.n);
     bench_json_u64("query_tasks", querier.tasks);
     bench_json_num("query_p50_ms", bench_pct_ms(querier.us, querier.n, 0.50));

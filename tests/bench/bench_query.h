@@ -30,7 +30,7 @@ typedef struct {
 
 static inline int bench_client_open(bench_client_t *c, const char *endpoint)
 {
-    int linger = 0, timeout = 30000;
+    int linger = 0, timeout = 5000; /* a query slower than this is a failure of the run */
     c->ctx = zmq_ctx_new();
     c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
     c->dec = wire_decoder_new();

@@ -164,28 +164,45 @@ static void ingest_row(const char *key)
                                                            : "");
 }
 
-/* The querier's round trips in the flat-out run beside it: the best round's (by ingest), and
- * the p99 over rounds. */
+/* The median of n values (sorted in place). */
+static double median(double *v, int n)
+{
+    for (int k = 1; k < n; k++) /* insertion sort: a handful of rounds */
+        for (int m = k; m > 0 && v[m - 1] > v[m]; m--) {
+            double t = v[m];
+            v[m] = v[m - 1], v[m - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The querier's round trips in the flat-out run beside it: medians over the rounds (the
+ * best ingest round is likely the one the queries disturbed least), the worst, and the
+ * rounds whose querier failed. */
 static void query_row(const char *key)
 {
-    group_t g;
+    double p50[64], p99[64], worst = 0, queries = 0;
+    int n = 0, failed = 0;
     size_t i;
-    json_t *o;
-    double lo = INFINITY, hi = 0;
-    if (!group(key, &g) || isnan(num(g.best, "query_p50_ms")))
-        return;
-    json_array_foreach(lines, i,
-                       o) if (strcmp(str(o, "key"), key) == 0 && !isnan(num(o, "query_p99_ms")))
+    json_t *o, *first = NULL;
+    json_array_foreach(lines, i, o) if (strcmp(str(o, "key"), key) == 0 && n < 64 &&
+                                        !isnan(num(o, "query_p50_ms")))
     {
-        lo = fmin(lo, num(o, "query_p99_ms")), hi = fmax(hi, num(o, "query_p99_ms"));
+        first = first ? first : o;
+        p50[n] = num(o, "query_p50_ms"), p99[n] = num(o, "query_p99_ms");
+        worst = fmax(worst, num(o, "query_max_ms")), queries += num(o, "queries");
+        failed += json_is_true(json_object_get(o, "query_failed"));
+        n++;
     }
-    printf("  4 publishers flat out, a query of g1's first %.0f open tasks every 50 ms:\n",
-           num(g.best, "query_tasks"));
-    printf("  query round trip p50 / p99 / max    %.2f / %.2f / %.2f ms  (p99 over rounds "
-           "%.2f..%.2f; %.0f queries)%s\n",
-           num(g.best, "query_p50_ms"), num(g.best, "query_p99_ms"), num(g.best, "query_max_ms"),
-           lo, hi, num(g.best, "queries"),
-           json_is_true(json_object_get(g.best, "query_failed")) ? "  FAILED" : "");
+    if (!n)
+        return;
+    if (*str(first, "query_grid"))
+        printf("  4 publishers flat out, a query of %s's first %.0f open tasks every %.0f ms:\n",
+               str(first, "query_grid"), num(first, "query_page"), num(first, "query_every_ms"));
+    else /* written by an earlier bench_ingest */
+        printf("  4 publishers flat out, queries of one grid's open tasks beside them:\n");
+    printf("  query round trip p50 / p99 / max    %.2f / %.2f / %.2f ms  (medians over %d "
+           "round(s), %.0f queries)%s\n",
+           median(p50, n), median(p99, n), worst, n, queries, failed ? "  FAILED in a round" : "");
 }
 
 /* Routing's cost (the routing issue's rule: routing and task creation may cost at most a fifth
@@ -214,16 +231,11 @@ static void routing_cost(void)
             n++;
         }
     }
-    for (int k = 1; k < n; k++) /* insertion sort, for the median */
-        for (int m = k; m > 0 && ratios[m - 1] > ratios[m]; m--) {
-            double t = ratios[m];
-            ratios[m] = ratios[m - 1], ratios[m - 1] = t;
-        }
     if (n == 0)
         printf("  (not measured: run bench_ingest with both 4-publisher flat-out cases)\n");
     else
         printf("  median with/without %.2f over %d round(s); the rule asks for at least 0.80\n",
-               n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2, n);
+               median(ratios, n), n);
 }
 
 /* Publish -> task delivered in the offered run: the best round's, and the p99 spread. */

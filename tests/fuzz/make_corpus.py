@@ -417,6 +417,10 @@ def taskrec_seeds():
     seeds["bad-short-summary"] = pack([1, AT, "dispatched", "cadre-1", [5, "ev"]])
     seeds["bad-trailing"] = pack([1, AT, "x", "y", summary(5, "g1", "m", 0)]) + b"\xc0"
     seeds["bad-deep"] = pack([1, AT, "x", Raw(nest(12)), summary(5, "g1", "m", 0)])
+    # the decoder's pre-scan allows 32 levels in all: the record is one, so 31 more fit
+    seeds["deep-32"] = pack([1, AT, "x", Raw(nest(31)), summary(5, "g1", "m", 0)])
+    seeds["bad-deep-33"] = pack([1, AT, "x", Raw(nest(32)), summary(5, "g1", "m", 0)])
+    seeds["bad-c1"] = pack([1, AT, "x", Raw(b"\xc1"), summary(5, "g1", "m", 0)])
     return seeds
 
 

@@ -235,8 +235,6 @@ typedef struct {
     bool waived;
 } repair_fee_t;
 
-static int64_t repairs_planned_done, waived_planned;
-
 static void plan_repairs(const int64_t *wdays, int nwdays)
 {
     repair_fee_t fees[GENPLAN_REPAIRS];
@@ -302,8 +300,6 @@ static void plan_repairs(const int64_t *wdays, int nwdays)
         }
         kv(c, "fee_fen", "%" PRId64, fee);
         kv(c, "fee_waived_fen", "%" PRId64, waived);
-        repairs_planned_done++;
-        waived_planned += waived;
         /* the grid leader checks most repairs the next working day */
         if (gencal_chance(85)) {
             int opener = c->opener;
@@ -465,6 +461,17 @@ static int by_time(const void *x, const void *y)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
+/* Drops the plan drawn so far (a build that failed), so a next build starts afresh. */
+static int out_of_memory(size_t *where)
+{
+    genplan_t p = {plan, nplan, "", 0, 0};
+    fprintf(stderr, "gridbus-gen: out of memory\n");
+    free(where);
+    genplan_free(&p);
+    plan = NULL, nplan = capplan = 0;
+    return 3;
+}
+
 /* Draws the month, sorts it and numbers the ledger entries. */
 int genplan_build(genplan_t *p, int year, int mon, uint64_t seed_, bool follow_ups_)
 {
@@ -506,10 +513,8 @@ int genplan_build(genplan_t *p, int year, int mon, uint64_t seed_, bool follow_u
 
     /* Sort by time; follow-ups then find their opener by plan order, so remap. */
     size_t *where = malloc(nplan * sizeof *where);
-    if (!where) {
-        fprintf(stderr, "gridbus-gen: out of memory\n");
-        return 3;
-    }
+    if (!where)
+        return out_of_memory(where);
     qsort(plan, nplan, sizeof *plan, by_time);
     for (size_t i = 0; i < nplan; i++)
         where[plan[i].order] = i;
@@ -528,10 +533,8 @@ int genplan_build(genplan_t *p, int year, int mon, uint64_t seed_, bool follow_u
         else if (asprintf(&a->vals[0], "DD%.4s%.2s-%03d", month_text, month_text + 5, ++entries) <
                  0)
             a->vals[0] = NULL;
-        if (!a->vals[0]) {
-            fprintf(stderr, "gridbus-gen: out of memory\n");
-            return 3;
-        }
+        if (!a->vals[0])
+            return out_of_memory(where);
     }
     free(where);
     *p = (genplan_t){plan, nplan, "", seed, lead_in};
