@@ -111,17 +111,12 @@ const cases_stats_t *cases_stats(const cases_t *self)
  * stores is valid UTF-8 (taskrec reads them back as they are). */
 static void set_text(char *dst, size_t cap, gb_str_t s)
 {
-    bool cut = s.len > cap - 1;
-    size_t n = cut ? cap - 1 : s.len;
-    memcpy(dst, s.ptr ? s.ptr : "", n);
-    dst[n] = 0;
-    if (cut)
-        gb_text_sanitize(dst);
+    gb_text_copy(dst, cap, s.ptr, s.len);
 }
 
 static void copy_name(char *dst, size_t cap, const char *src)
 {
-    set_text(dst, cap, (gb_str_t){src, (uint32_t)strlen(src)});
+    gb_text_copy(dst, cap, src, strlen(src));
 }
 
 static gb_str_t body_str(const gb_event_t *ev, const char *key)

@@ -91,18 +91,6 @@ int task_parse_id(const char *s, size_t len, uint64_t *seq)
     return 0;
 }
 
-static void copy_text(char *dst, size_t cap, const char *src, size_t len)
-{
-    bool cut = len >= cap;
-    if (cut)
-        len = cap - 1;
-    if (len) /* src may be NULL for an empty text */
-        memcpy(dst, src, len);
-    dst[len] = 0;
-    if (cut) /* the texts are valid UTF-8 (the event schema checks each); a cut may split */
-        gb_text_sanitize(dst);
-}
-
 void task_add_step(task_t *t, int64_t at, const char *by, const char *step, const char *note,
                    size_t note_len)
 {
@@ -112,9 +100,9 @@ void task_add_step(task_t *t, int64_t at, const char *by, const char *step, cons
     }
     task_step_t *s = &t->history[t->nhistory++];
     s->at = at;
-    copy_text(s->by, sizeof s->by, by, strlen(by));
-    copy_text(s->step, sizeof s->step, step, strlen(step));
-    copy_text(s->note, sizeof s->note, note ? note : "", note ? note_len : 0);
+    gb_text_copy(s->by, sizeof s->by, by, strlen(by));
+    gb_text_copy(s->step, sizeof s->step, step, strlen(step));
+    gb_text_copy(s->note, sizeof s->note, note ? note : "", note ? note_len : 0);
 }
 
 /* Packed with mpw (inline writes straight into the buffer): the summary is packed for every

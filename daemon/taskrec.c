@@ -109,29 +109,19 @@ static int64_t int_of(const msgpack_object *v)
                                                         : 0;
 }
 
-/* The daemon's own texts, valid UTF-8 when written: only a cut can split a character. */
-static void copy_text(const char *p, size_t n, char *dst, size_t cap)
-{
-    bool cut = n > cap - 1;
-    n = cut ? cap - 1 : n;
-    if (n)
-        memcpy(dst, p, n);
-    dst[n] = 0;
-    if (cut)
-        gb_text_sanitize(dst);
-}
-
+/* The daemon's own texts are valid UTF-8 when written: only a cut (gb_text_copy) can split
+ * a character. */
 static void text_of(const msgpack_object *v, char *dst, size_t cap)
 {
     if (v->type == MSGPACK_OBJECT_STR)
-        copy_text(v->via.str.ptr, v->via.str.size, dst, cap);
+        gb_text_copy(dst, cap, v->via.str.ptr, v->via.str.size);
     else
         dst[0] = 0;
 }
 
 static void copy_earlier(const char *p, size_t n, char *dst, size_t cap)
 {
-    copy_text(p, n, dst, cap);
+    gb_text_copy(dst, cap, p, n);
     gb_text_sanitize(dst);
 }
 
@@ -170,12 +160,6 @@ static const field_t fields[] = {
     I("fee_waived_fen", fee_waived_fen),
 };
 
-static bool key_is(const msgpack_object *k, const char *s)
-{
-    size_t n = strlen(s);
-    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
-}
-
 static void set_field(task_t *t, const field_t *f, const msgpack_object *v)
 {
     char *p = (char *)t + f->off;
@@ -207,17 +191,17 @@ static void unpack_history(task_t *t, const msgpack_object *v)
 
 static void unpack_special(task_t *t, const msgpack_object *k, const msgpack_object *v)
 {
-    if (key_is(k, "seq"))
+    if (wire_str_is(k, "seq"))
         t->seq = (uint64_t)int_of(v);
-    else if (key_is(k, "status") && v->type == MSGPACK_OBJECT_STR)
+    else if (wire_str_is(k, "status") && v->type == MSGPACK_OBJECT_STR)
         t->status = (task_status_t)task_status_from_name(v->via.str.ptr, v->via.str.size);
-    else if (key_is(k, "overdue_accept"))
+    else if (wire_str_is(k, "overdue_accept"))
         t->overdue_accept = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-    else if (key_is(k, "overdue_complete"))
+    else if (wire_str_is(k, "overdue_complete"))
         t->overdue_complete = v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-    else if (key_is(k, "history"))
+    else if (wire_str_is(k, "history"))
         unpack_history(t, v);
-    else if (key_is(k, "returned_by") && v->type == MSGPACK_OBJECT_ARRAY)
+    else if (wire_str_is(k, "returned_by") && v->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < v->via.array.size && t->nreturned < TASK_RETURNED_MAX; i++)
             if (v->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
                 copy_earlier(v->via.array.ptr[i].via.str.ptr, v->via.array.ptr[i].via.str.size,
@@ -232,7 +216,7 @@ static int map_unpack(const msgpack_object *obj, task_t *t)
     for (uint32_t i = 0; i < obj->via.map.size; i++) {
         const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
         size_t j = 0;
-        while (j < sizeof fields / sizeof fields[0] && !key_is(k, fields[j].key))
+        while (j < sizeof fields / sizeof fields[0] && !wire_str_is(k, fields[j].key))
             j++;
         if (j < sizeof fields / sizeof fields[0])
             set_field(t, &fields[j], v);
@@ -331,8 +315,8 @@ static void change_of_map(const msgpack_object *m, taskrec_change_t *c)
     c->at = at ? int_of(at) : 0;
     wire_get_str(m, "change", &change);
     wire_get_str(m, "by", &by);
-    copy_text(change.ptr, change.len, c->change, sizeof c->change);
-    copy_text(by.ptr, by.len, c->by, sizeof c->by);
+    gb_text_copy(c->change, sizeof c->change, change.ptr, change.len);
+    gb_text_copy(c->by, sizeof c->by, by.ptr, by.len);
 }
 
 int taskrec_decode_feed(msgpack_zone *zone, const void *data, size_t len, taskrec_change_t *c,
@@ -365,7 +349,7 @@ static void read_text(mpr_t *r, char *dst, size_t cap)
     const char *p;
     size_t n;
     mpr_str(r, &p, &n);
-    copy_text(p, n, dst, cap);
+    gb_text_copy(dst, cap, p, n);
 }
 
 static void skip_n(mpr_t *r, int n)

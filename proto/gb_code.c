@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const code_names[GB_E_COUNT_] = {
@@ -46,8 +47,9 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 {
     static const struct {
         unsigned char lo, hi, len, min2, max2;
-    } lead[] = {{0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf}, {0xe1, 0xec, 3, 0x80, 0xbf},
-                {0xed, 0xed, 3, 0x80, 0x9f}, {0xee, 0xef, 3, 0x80, 0xbf}, {0xf0, 0xf0, 4, 0x90, 0xbf},
+    } lead[] = {{0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf},
+                {0xe1, 0xec, 3, 0x80, 0xbf}, {0xed, 0xed, 3, 0x80, 0x9f},
+                {0xee, 0xef, 3, 0x80, 0xbf}, {0xf0, 0xf0, 4, 0x90, 0xbf},
                 {0xf1, 0xf3, 4, 0x80, 0xbf}, {0xf4, 0xf4, 4, 0x80, 0x8f}};
     if (p[0] < 0x80)
         return 1;
@@ -74,6 +76,18 @@ void gb_text_sanitize(char *s)
             *p = '?', k = 1;
         p += k, n -= k;
     }
+}
+
+void gb_text_copy(char *dst, size_t cap, const char *src, size_t len)
+{
+    bool cut = len > cap - 1;
+    if (cut)
+        len = cap - 1;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = 0;
+    if (cut)
+        gb_text_sanitize(dst);
 }
 
 int gb_error_vset(gb_error_t *err, gb_code_t code, const char *fmt, va_list ap)

@@ -56,4 +56,8 @@ int gb_error_vset(gb_error_t *err, gb_code_t code, const char *fmt, va_list ap)
 /* Replaces every byte of s that does not start a well-formed UTF-8 sequence with '?'. */
 void gb_text_sanitize(char *s);
 
+/* Copies len bytes of the valid UTF-8 text src (NULL when len is 0) into dst of cap bytes,
+ * NUL-terminated; a text cut to fit may split a character, so a cut one is sanitized. */
+void gb_text_copy(char *dst, size_t cap, const char *src, size_t len);
+
 #endif

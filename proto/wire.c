@@ -63,7 +63,7 @@ int wire_decode_object(wire_decoder_t *d, const void *buf, size_t len, const msg
     return 0;
 }
 
-static bool key_is(const msgpack_object *o, const char *s)
+bool wire_str_is(const msgpack_object *o, const char *s)
 {
     size_t n = strlen(s);
     return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
@@ -203,7 +203,7 @@ static int decode_op(const msgpack_object *root, wire_request_t *req, gb_error_t
     if (!op)
         return gb_error_set(err, GB_E_OP, "op: required");
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (key_is(op, ops[i].name)) {
+        if (wire_str_is(op, ops[i].name)) {
             req->op = ops[i].op;
             return 0;
         }
@@ -297,7 +297,7 @@ int wire_decode_reply(wire_decoder_t *d, const void *buf, size_t len, wire_reply
     rep->rid = event_map_get(rep->root, "rid");
     const msgpack_object *op = event_map_get(rep->root, "op");
     for (size_t i = 0; op && i < sizeof reply_ops / sizeof reply_ops[0]; i++)
-        if (key_is(op, reply_ops[i].name)) {
+        if (wire_str_is(op, reply_ops[i].name)) {
             rep->op = reply_ops[i].op;
             return decode_reply_fields(rep->root, rep, err);
         }

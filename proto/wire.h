@@ -146,6 +146,9 @@ void wire_pack_replay(msgpack_packer *pk, uint64_t rid, const char *stream, uint
 void wire_pack_cstr(msgpack_packer *pk, const char *s);
 void wire_pack_str(msgpack_packer *pk, gb_str_t s);
 
+/* Whether o is the string s (a map key, a field value). */
+bool wire_str_is(const msgpack_object *o, const char *s);
+
 /* Reads an unsigned integer field of a map: 0 when present and fitting, -1 otherwise. */
 int wire_get_u64(const msgpack_object *map, const char *key, uint64_t *out);
 /* Reads a string field of a map: 0 when present, -1 otherwise. */
