@@ -140,8 +140,8 @@ static store_rc_t pend(taskidx_t *self, idxbatch_t *b, MDB_dbi dbi, MDB_val k, M
     return dup_put(self, dbi, k, v, true); /* a key too long to hold */
 }
 
-/* Puts the held entries: before the transaction ends, and before a record of a task whose
- * entries may be among them. */
+/* Puts the held entries: before a record of a task whose entries may be among them, and as
+ * the index store's flush hook, right before every commit (a failure fails the commit). */
 static store_rc_t flush_new(taskidx_t *self)
 {
     int rc = idxbatch_flush(self->open_new, store_txn(self->store), self->open);
@@ -149,10 +149,19 @@ static store_rc_t flush_new(taskidx_t *self)
     return rc ? store_fail(self->store, rc, "task index") : STORE_OK;
 }
 
-static void drop_new(taskidx_t *self)
+static store_rc_t on_flush(void *arg)
 {
-    idxbatch_clear(self->open_new);
-    idxbatch_clear(self->due_new);
+    return flush_new(arg);
+}
+
+/* The index store's end hook: what an aborted transaction held goes with it. */
+static void on_end(void *arg, bool committed)
+{
+    taskidx_t *self = arg;
+    if (!committed) {
+        idxbatch_clear(self->open_new);
+        idxbatch_clear(self->due_new);
+    }
 }
 
 /* first: t is indexed for the first time and above every task indexed before. */
@@ -316,12 +325,9 @@ static store_rc_t apply_chunk(taskidx_t *self, uint64_t from, uint64_t upto, uin
     if (rc == STORE_OK && self->last_seq > from && self->last_seq != self->chunk_last &&
         feed_mark(self, self->last_seq, self->last_head) != 0) /* the feed ended early */
         rc = store_fail(self->store, EIO, "read the task feed");
-    if (rc == STORE_OK)
-        rc = flush_new(self);
     if (rc == STORE_OK && self->last_seq > from)
         rc = mark_put(self, self->last_head);
     if (rc != STORE_OK) {
-        drop_new(self);
         store_abort(self->store);
         return rc;
     }
@@ -503,14 +509,11 @@ static store_rc_t rebuild_once(taskidx_t *self, uint64_t head, rebuild_t *r)
     if (rc == STORE_OK && store_walk(self->main, self->tasks, NULL, 0, 0, rebuild_one, r) < 0)
         rc = store_fail(self->store, EIO, "read the task records");
     rc = rc == STORE_OK ? r->rc : rc;
-    if (rc == STORE_OK)
-        rc = flush_new(self);
     if (rc == STORE_OK && head && feed_mark(self, head, mark) < 0)
         rc = store_fail(self->store, EIO, "read the task feed");
     if (rc == STORE_OK)
         rc = mark_put(self, mark);
     if (rc != STORE_OK) {
-        drop_new(self);
         store_abort(self->store);
         return rc;
     }
@@ -605,6 +608,11 @@ taskidx_t *taskidx_new(const char *dir, const store_opts_t *opts, store_t *main,
     bool deleted;
     if (derived_open(dir, &deleted, err, errlen) < 0 ||
         !(self->store = store_new(dir, &o, err, errlen)) || open_dbs(self, err, errlen) < 0) {
+        taskidx_destroy(&self);
+        return NULL;
+    }
+    if (store_on_txn(self->store, on_flush, on_end, self) < 0) { /* a new store has room */
+        snprintf(err, errlen, "task indexes: no room for a transaction hook");
         taskidx_destroy(&self);
         return NULL;
     }
